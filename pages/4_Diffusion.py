@@ -1,0 +1,10 @@
+"""Lesson page (being built in its own issue)."""
+
+import streamlit as st
+
+from gen_viz.ui import sidebar
+
+st.set_page_config(page_title="GenViz: Diffusion", layout="wide")
+sidebar.render()
+st.title("Diffusion")
+st.info("This lesson is being built.")
