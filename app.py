@@ -45,12 +45,12 @@ LESSONS = [
     ("pages/5_Embeddings.py", "🗺️ Embeddings", "GPS coordinates for words: a map of meaning where "
      "king - man + woman lands near queen."),
 ]
-cols = st.columns(len(LESSONS))
+cols = st.columns(3) + st.columns(3)
 for col, (page, title, blurb) in zip(cols, LESSONS):
     with col.container(border=True):
         st.subheader(title)
         st.write(blurb)
-        st.page_link(page, label=f"Open {title.split(' ', 1)[1]}", icon="➡️")
+        st.page_link(page, label=f"Open {title.split(' ', 1)[1]} →")
 
 st.divider()
 st.caption(

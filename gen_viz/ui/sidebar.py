@@ -19,6 +19,15 @@ from gen_viz.ui import loaders, query
 TEXT_KEY, DIFF_KEY, DL_KEY, LOCAL_KEY = "text_model", "diffusion_model", "allow_download", "local_model_dir"
 
 
+NAV = [
+    ("pages/1_Tokens.py", "Tokens", "🧩"),
+    ("pages/2_Attention.py", "Attention", "🔦"),
+    ("pages/3_Generation.py", "Generation", "✍️"),
+    ("pages/4_Diffusion.py", "Diffusion", "🌫️"),
+    ("pages/5_Embeddings.py", "Embeddings", "🗺️"),
+]
+
+
 @dataclass(frozen=True)
 class Selection:
     text_model: str
@@ -71,6 +80,9 @@ def render() -> Selection:
     st.session_state.setdefault(LOCAL_KEY, "")
 
     with st.sidebar:
+        st.page_link("app.py", label="Home", icon="🏠")
+        for page, label, icon in NAV:
+            st.page_link(page, label=label, icon=icon)
         st.header("Models")
         text_options = models.text_model_keys()
         if st.session_state[TEXT_KEY] not in text_options and Path(st.session_state[TEXT_KEY]).is_dir():

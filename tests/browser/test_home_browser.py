@@ -8,5 +8,5 @@ def test_home_shows_lesson_cards(app_url, page):
     wait_for_app(page)
     page.get_by_text("GenViz: watch generative AI work, live").wait_for()
     for title in ["Tokens", "Attention", "Generation", "Diffusion", "Embeddings"]:
-        assert page.get_by_role("link", name=f"Open {title}").count() >= 1, title
+        page.get_by_role("link", name=f"Open {title} →").first.wait_for()
     assert page.get_by_text("The security guard", exact=False).count() >= 1
