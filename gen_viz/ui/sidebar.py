@@ -138,4 +138,7 @@ def render() -> Selection:
                 _generic_card(getattr(dm, "info", None))
         st.caption("GenViz runs offline: no data leaves this machine.")
 
+    # shareable links carry a non-default registry model (never a local path)
+    query.sync(model=text_key if text_key in models.REGISTRY and text_key != models.DEFAULT_TEXT_MODEL else None)
+
     return Selection(text_model=text_key, diffusion_model=diff_key, allow_download=allow)
