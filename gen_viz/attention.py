@@ -85,6 +85,19 @@ def _label(text: str, token: str, span: tuple[int, int], is_special: bool) -> st
     return piece
 
 
+def _truncate(special: list[bool], limit: int) -> list[int]:
+    """Positions to keep so that at most ``limit`` remain: the tokenizer's leading and trailing
+    special tokens ([CLS] ... [SEP]) stay, the text itself is cut at the end (as ``truncation=True``)."""
+    n = len(special)
+    if n <= limit:
+        return list(range(n))
+    lead = next((i for i, s in enumerate(special) if not s), n)
+    trail = next((i for i, s in enumerate(reversed(special)) if not s), 0)
+    lead, trail = min(lead, limit), min(trail, max(0, limit - lead))
+    body = max(0, limit - lead - trail)
+    return [*range(lead), *range(lead, lead + body), *range(n - trail, n)]
+
+
 def compute_attention(tm: Any, text: str, max_tokens: int = MAX_READABLE_TOKENS) -> Attention:
     """Run the model once on ``text`` and return all of its attention maps.
 
@@ -101,15 +114,17 @@ def compute_attention(tm: Any, text: str, max_tokens: int = MAX_READABLE_TOKENS)
     reason = "context" if context <= max_tokens else "readable"
 
     with tm.lock:  # one forward pass and tokenizer call at a time per model (pitfalls 2 and 5)
-        # 1. tokenize everything once to count, then keep the first ``limit`` tokens (special tokens kept)
-        full = tm.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"]
-        enc = tm.tokenizer(
-            text, return_tensors="pt", truncation=True, max_length=limit,
-            return_offsets_mapping=True, return_special_tokens_mask=True, verbose=False,
-        )
+        # 1. tokenize once: ids, character spans, which tokens the tokenizer added ([CLS], [SEP])
+        enc = tm.tokenizer(text, return_tensors="pt", return_offsets_mapping=True,
+                           return_special_tokens_mask=True, verbose=False)
         word_ids = enc.word_ids()
-        offsets = [tuple(int(v) for v in span) for span in enc.pop("offset_mapping")[0].tolist()]
+        offsets = enc.pop("offset_mapping")[0].tolist()
         special = [bool(v) for v in enc.pop("special_tokens_mask")[0].tolist()]
+        n_total = len(special)
+        keep = _truncate(special, limit)  # positions kept: first tokens of the text, added tokens kept
+        if len(keep) < n_total:
+            enc = {name: tensor[:, keep] for name, tensor in enc.items()}  # (1, T) each
+            word_ids, offsets, special = ([seq[i] for i in keep] for seq in (word_ids, offsets, special))
         ids = enc["input_ids"][0].tolist()
         tokens = tm.tokenizer.convert_ids_to_tokens(ids)
         # 2. the model's own attention probabilities: a tuple of layers, each (1, heads, T, T)
@@ -121,7 +136,7 @@ def compute_attention(tm: Any, text: str, max_tokens: int = MAX_READABLE_TOKENS)
     return Attention(
         weights=weights, labels=labels, tokens=list(tokens), token_ids=[int(i) for i in ids], special=special,
         word_ids=[None if s else w for w, s in zip(word_ids, special)], is_causal=bool(tm.info.is_causal),
-        n_dropped=max(0, len(full) - len(ids)), limit=limit, limit_reason=reason,
+        n_dropped=n_total - len(ids), limit=limit, limit_reason=reason,
     )
 
 
