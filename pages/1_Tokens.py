@@ -125,14 +125,14 @@ if counts.tokens:
         f"tokens from the characters, ≈ {counts.rule_tokens_from_words:,.0f} from the words; "
         f"{handle.info.label} needs **{counts.tokens:,}**. "
         + ("It holds here, as it usually does for plain English prose." if holds else
-           "It fails here: code, numbers, URLs, emoji and non-English text spend far more tokens per character"
+           "It fails here: code, numbers, URLs, emoji and non-English text spend far more tokens per character."
            if counts.rule_error > 0 else "It fails here: long common words fit in fewer tokens than it predicts.")
     )
 
 shown = min(CHIP_LIMIT, tok.n_tokens)
 if tok.n_tokens > shown:
     st.warning(f"Showing {shown:,} of {tok.n_tokens:,} tokens (all of them are counted and priced).")
-ui.render_chips(choice, text, CHIP_LIMIT, show_ids, sel.allow_download)
+ui.render_chips(choice, text, CHIP_LIMIT, show_ids, "main", sel.allow_download)
 legend = "Each chip is one token, its id beneath; ␣ is a space, ↵ a line break, ⇥ a tab. Hover a chip for details."
 if handle.info.byte_level:
     legend += (" Dashed chips are **byte pieces**: GPT-2 works on UTF-8 bytes, and a character such as 😀 "
@@ -185,7 +185,7 @@ for name in candidates:
 with st.expander("See each tokenizer's chips", expanded=len(text) <= 300):
     for name in available:
         st.markdown(f"**{esc(handles[name].info.label)}**")
-        ui.render_chips(name, text, COMPARE_LIMIT, False, sel.allow_download)
+        ui.render_chips(name, text, COMPARE_LIMIT, False, f"compare-{name}", sel.allow_download)
 
 # ---- 6. the reverse direction --------------------------------------------------------------------
 st.subheader("🔁 The other way: ids → text")

@@ -5,7 +5,7 @@ markup, and the markup is shown with ``st.html`` (no JavaScript runs): a ``<scri
 box is shown as the literal pieces ``<``, ``script``, ``>``.
 
 Chips carry stable hooks for tests: ``.gv-chip`` (one per token, ``data-token-id``,
-``data-token-index``) inside ``.gv-chips[data-gv-chips=<name>]`` with ``data-shown``/``data-total``.
+``data-token-index``) inside ``.gv-chips[data-gv-chips=...]`` ("main", "compare-<tokenizer>", "reverse"), with ``data-shown``/``data-total``.
 """
 
 from __future__ import annotations
@@ -76,9 +76,10 @@ def tokenize(name: str, text: str, allow_download: bool = False) -> T.Tokenizati
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def chips_markup(name: str, text: str, limit: int, show_ids: bool, allow_download: bool = False) -> str:
+def chips_markup(name: str, text: str, limit: int, show_ids: bool, hook: str = "main",
+                 allow_download: bool = False) -> str:
     tok = tokenize(name, text, allow_download)
-    return chips_html(tok, _handle(name, allow_download), limit, show_ids, name)
+    return chips_html(tok, _handle(name, allow_download), limit, show_ids, hook)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,12 +133,14 @@ def chips_html(tok: T.Tokenization, handle: T.TokenizerHandle, limit: int, show_
         body += f'<span class="gv-more">… {tok.n_tokens - shown:,} more tokens not drawn</span>'
     if not tok.n_tokens:
         body += '<span class="gv-more">(no tokens)</span>'
-    return (f'{CSS}<div class="gv-chips" data-gv-chips="{esc(hook)}" data-shown="{shown}" '
+    return (f'{CSS}<div class="gv-chips" data-gv-chips="{esc(hook)}" data-tokenizer="{esc(tok.tokenizer)}" '
+            f'data-shown="{shown}" '
             f'data-total="{tok.n_tokens}">{body}</div>')
 
 
-def render_chips(name: str, text: str, limit: int, show_ids: bool = True, allow_download: bool = False) -> None:
-    st.html(chips_markup(name, text, limit, show_ids, allow_download))
+def render_chips(name: str, text: str, limit: int, show_ids: bool = True, hook: str = "main",
+                 allow_download: bool = False) -> None:
+    st.html(chips_markup(name, text, limit, show_ids, hook, allow_download))
 
 
 def pieces_html(labels: tuple[str, ...], ids: tuple[int, ...], hook: str = "reverse") -> str:
