@@ -53,8 +53,10 @@ if not text.strip():
 att_raw = ui.attention_for(model_key, sel.allow_download, text)
 if att_raw.n_dropped:
     why = "the model's context" if att_raw.limit_reason == "context" else "a readable heatmap"
-    st.warning(f"The text has {att_raw.n_tokens + att_raw.n_dropped} tokens; only the first {att_raw.limit} fit "
-               f"{why}, so {att_raw.n_dropped} token(s) at the end were dropped.")
+    n_added = att_raw.n_tokens - att_raw.n_content
+    extra = f" (plus {n_added} special tokens)" if n_added else ""
+    st.warning(f"The text is {att_raw.n_content + att_raw.n_dropped} tokens long{extra}; only {att_raw.limit} tokens "
+               f"fit {why}, so the last {att_raw.n_dropped} token(s) were dropped.")
 if att_raw.n_content < 2:
     st.warning("That is a single token: it can only look at itself (attention 1.0). Type at least two words.")
     st.stop()
