@@ -136,7 +136,7 @@ def handle_from_hf(hf_tokenizer: Any, name: str, label: str) -> TokenizerHandle:
 
 def default_label(name: str) -> str:
     if name == GPT2_BPE:
-        return "GPT-2 BPE (50,257)"
+        return "GPT-2 BPE"
     if name == TINY:
         return "GenViz tiny GPT-2 BPE"
     if name == MINILM:

@@ -103,7 +103,7 @@ if st.session_state["tok_choice"] not in available:
     st.session_state["tok_choice"] = available[0]
 left, right = st.columns([3, 1])
 choice = left.radio("Tokenizer for the chips", available, key="tok_choice", horizontal=True,
-                    format_func=lambda n: handles[n].info.label)
+                    format_func=lambda n: f"{handles[n].info.label} · {handles[n].info.vocab_size:,}")
 show_ids = right.toggle("Show ids under the chips", value=True, key="tok_show_ids")
 query.sync(tok=choice if choice != T.GPT2_BPE else None)
 handle = handles[choice]
@@ -159,6 +159,7 @@ st.caption(
     f"Defaults are the article's GPT-5.2 figures ($1.75 per million input tokens, 256,000 tokens ≈ 192,000 words). "
     + (f"Counted with {handle.info.label}; the real model's own tokenizer gives a somewhat different count. "
        if tok.n_tokens else "")
+    + (f"$1 pays for sending it ≈ {bill.texts_per_dollar:,.0f} times. " if tok.n_tokens and price > 0 else "")
     + ("" if bill.fits else "**This text does not fit in the window**: the model would not see all of it.")
 )
 

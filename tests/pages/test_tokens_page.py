@@ -214,3 +214,30 @@ def test_multiline_box_when_live_is_off():
     _set_text(at, "line one\nline two")
     body = _chips(at)
     assert "↵" in body and "gv-break" in body
+
+
+def test_local_sidebar_model_gets_its_own_column(tmp_path):
+    """A sidebar model with its own tokenizer (here a local directory) joins the comparison."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(["tokens are puzzle pieces"] * 20, vocab_size=280, min_frequency=1,
+                            special_tokens=["<|endoftext|>"], show_progress=False)
+    hf = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, eos_token="<|endoftext|>")
+    hf.save_pretrained(tmp_path)
+    torch.manual_seed(0)
+    GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=1, n_embd=8, n_positions=32, vocab_size=len(hf))) \
+        .save_pretrained(tmp_path)
+    at = app_test()
+    at.session_state["text_model"] = str(tmp_path)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert any(o.startswith("Local model") for o in at.radio(key="tok_choice").options)
+    assert any("Local model" in t for t in at.dataframe[0].value["Tokenizer"])
+    at.radio(key="tok_choice").set_value(str(tmp_path)).run()
+    assert not at.exception, at.exception
+    n = T.tokenize(T.handle_from_hf(hf, "x", "x"), at.session_state["tok_text"]).n_tokens
+    assert _metric(at, "Tokens") == str(n) and _n_chips(_chips(at)) == n
