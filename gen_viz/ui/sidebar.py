@@ -72,8 +72,12 @@ def _generic_card(info: object) -> None:
     st.markdown("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in items.items()))
 
 
-def render() -> Selection:
-    """Draw the sidebar (call once at the top of every page) and return the current choice."""
+def render(load_diffusion: bool = False) -> Selection:
+    """Draw the sidebar (call once at the top of every page) and return the current choice.
+
+    ``load_diffusion=True`` (the diffusion lesson) loads the diffusion model for its card and falls
+    back to the bundled one when an optional model is unavailable; other pages skip that cost.
+    """
     st.session_state.setdefault(TEXT_KEY, query.choice("model", models.DEFAULT_TEXT_MODEL, models.text_model_keys()))
     st.session_state.setdefault(DIFF_KEY, models.DEFAULT_DIFFUSION_MODEL)
     st.session_state.setdefault(DL_KEY, False)
@@ -125,17 +129,20 @@ def render() -> Selection:
                 about_card(tm.info)
 
         diff_key = st.session_state[DIFF_KEY]
-        dm, dreason = loaders.try_diffusion_model(diff_key, allow)
-        if dm is None and diff_key != models.DEFAULT_DIFFUSION_MODEL:
-            st.warning(f"{dreason} Staying on the bundled model.")
-            diff_key = st.session_state[DIFF_KEY] = models.DEFAULT_DIFFUSION_MODEL
-            dm, dreason = loaders.try_diffusion_model(diff_key)
-        with st.expander(f"About this model: {_label(diff_key)}", expanded=False):
-            if dm is None:
-                st.error(dreason)
-            else:
-                st.caption(models.REGISTRY[diff_key].description if diff_key in models.REGISTRY else diff_key)
-                _generic_card(getattr(dm, "info", None))
+        if load_diffusion:
+            dm, dreason = loaders.try_diffusion_model(diff_key, allow)
+            if dm is None and diff_key != models.DEFAULT_DIFFUSION_MODEL:
+                st.warning(f"{dreason} Staying on the bundled model.")
+                diff_key = st.session_state[DIFF_KEY] = models.DEFAULT_DIFFUSION_MODEL
+                dm, dreason = loaders.try_diffusion_model(diff_key)
+            with st.expander(f"About this model: {_label(diff_key)}", expanded=False):
+                if dm is None:
+                    st.error(dreason)
+                else:
+                    st.caption(models.REGISTRY[diff_key].description if diff_key in models.REGISTRY else diff_key)
+                    _generic_card(getattr(dm, "info", None))
+        else:  # loading the diffusion model costs seconds: only the diffusion lesson does it
+            st.caption(f"{_label(diff_key)}: loaded when you open the Diffusion lesson.")
         st.caption("GenViz runs offline: no data leaves this machine.")
 
     # shareable links carry a non-default registry model (never a local path)
