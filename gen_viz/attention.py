@@ -215,6 +215,14 @@ def rank_heads(att: Attention, source: int, target: int) -> list[HeadScore]:
     return [HeadScore(int(i // att.n_heads), int(i % att.n_heads), float(scores.flat[i])) for i in order]
 
 
+def default_head(att: Attention) -> HeadScore:
+    """Where the lesson starts: the head that best links "it" to "animal" (or layer 0 head 0)."""
+    src, dst = find_token(att, DEFAULT_FOCUS), find_token(att, DEFAULT_TARGET)
+    if src is None or dst is None:
+        return HeadScore(0, 0, 0.0)
+    return rank_heads(att, src, dst)[0]
+
+
 def top_targets(row: np.ndarray, labels: list[str], k: int = 3) -> list[tuple[str, float]]:
     order = np.argsort(-row, kind="stable")[:k]
     return [(labels[i], float(row[i])) for i in order]

@@ -78,10 +78,12 @@ labels = view_att.labels
 
 # 3. which layer / head (seeded from the URL)
 AVG = -1
+# start on the head that best links "it" to "animal" in this model (found, not hard-coded)
+start = A.default_head(att_raw)
 lc, hc = st.columns(2)
-query.seed(f"att_layer_{info.n_layers}", query.integer("layer", min(3, info.n_layers - 1), 0, info.n_layers - 1))
+query.seed(f"att_layer_{info.n_layers}", query.integer("layer", start.layer, 0, info.n_layers - 1))
 layer = lc.slider("Layer", 0, info.n_layers - 1, key=f"att_layer_{info.n_layers}")
-query.seed(f"att_head_{info.n_heads}", query.integer("head", min(1, info.n_heads - 1), AVG, info.n_heads - 1))
+query.seed(f"att_head_{info.n_heads}", query.integer("head", start.head, AVG, info.n_heads - 1))
 head = hc.selectbox("Head", [AVG, *range(info.n_heads)], key=f"att_head_{info.n_heads}",
                     format_func=lambda h: "Average over all heads (not a real head)" if h == AVG else f"head {h}")
 query.sync(layer=layer, head=head)
@@ -133,7 +135,7 @@ with tab_focus:
                        index=src_default if src_default is not None else A.first_content(view_att))
     dst = fb.selectbox("…and how much at this word?", positions, format_func=fmt, key=f"att_dst_{sig}",
                        index=dst_default if dst_default is not None else 0)
-    st.plotly_chart(plots.focus_bars(view_att.weights[layer, :, src, :], labels, labels[src], layer),
+    st.plotly_chart(plots.focus_bars(view_att.weights[layer, :, src, :], labels, labels[src], layer, target=dst),
                     config=PNG, key="att_focus")
     ranking = A.rank_heads(view_att, src, dst)
     best = ranking[0]
@@ -175,6 +177,10 @@ with tab_pair:
                                           highlight=src), config=PNG, key="att_pair_a")
             a2.plotly_chart(plots.heatmap(pick(att_b), att_b.labels, f"Second sentence, {name}", att.is_causal,
                                           highlight=src_b), config=PNG, key="att_pair_b")
+            dst_b = A.find_token(att_b, labels[dst])
+            if dst_b is not None:
+                st.markdown(f"**{ui.md(word)} → {ui.md(labels[dst])}**, {name}: **{pick(view_att)[src, dst]:.0%}** in "
+                            f"the first sentence, **{pick(att_b)[src_b, dst_b]:.0%}** in the second.")
             top_a = ", ".join(f"{lab} {v:.0%}" for lab, v in A.top_targets(pick(view_att)[src], labels))
             top_b = ", ".join(f"{lab} {v:.0%}" for lab, v in A.top_targets(pick(att_b)[src_b], att_b.labels))
             st.text(f"“{word}” looks at — first: {top_a}\n“{word}” looks at — second: {top_b}")
@@ -187,8 +193,10 @@ with tab_bv:
                 "hover a word to see where it looks. Its JavaScript is served from installed packages, offline.")
     view = st.radio("View", ["Head view", "Model view"], horizontal=True, key="att_bv_view")
     if view == "Head view":
+        st.caption("Colours are heads (click a colour to toggle it, double-click to show only that head); "
+                   "line strength is the attention weight.")
         ui.bertviz("head_view", model_key, sel.allow_download, text, merge, list(range(info.n_layers)), layer,
-                   att.n_tokens, info.n_heads)
+                   att.n_tokens, info.n_heads, heads=None if head == AVG else [head])
     else:
         default_layers = list(range(info.n_layers)) if att.n_tokens <= 24 else [layer]
         chosen = st.multiselect("Layers in the model view", list(range(info.n_layers)), default=default_layers,

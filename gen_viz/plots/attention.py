@@ -103,23 +103,32 @@ def head_grid(weights: np.ndarray, causal: bool = False, decimals: int = 2, firs
     )
     centers = lambda k: [i * step + (t - 1) / 2 for i in range(k)]  # noqa: E731
     fig.update_layout(
-        height=max(260, min(1100, 60 + n_layers * 120)),
+        height=int(max(200, min(1100, 70 + 1000 * canvas.shape[0] / canvas.shape[1]))),
         margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(tickmode="array", tickvals=centers(n_heads), ticktext=[f"head {h}" for h in range(n_heads)],
-                   side="top", showgrid=False, zeroline=False),
+                   side="top", showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(tickmode="array", tickvals=centers(n_layers), ticktext=[f"layer {first_layer + k}" for k in range(n_layers)],
-                   autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x"),
+                   autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x", constrain="domain"),
         plot_bgcolor="white",
     )
     return fig
 
 
-def focus_bars(rows: np.ndarray, labels: list[str], focus_label: str, layer: int, cols: int = 4) -> go.Figure:
-    """Where one token's attention goes, one small bar chart per head of ``layer``. ``rows`` is (heads, T)."""
+def focus_bars(rows: np.ndarray, labels: list[str], focus_label: str, layer: int, cols: int = 4,
+               target: int | None = None) -> go.Figure:
+    """Where one token's attention goes, one small bar chart per head of ``layer``. ``rows`` is (heads, T).
+
+    Orange marks each head's top target; green marks ``target`` (the word we ask about), whose share
+    is also in each subplot's title.
+    """
     r = np.round(np.asarray(rows, dtype=float), 3)
     n_heads, t = r.shape
+    cols = max(1, min(cols, n_heads))
     n_rows = -(-n_heads // cols)
-    fig = make_subplots(rows=n_rows, cols=cols, subplot_titles=[f"head {h}" for h in range(n_heads)],
+    has_target = target is not None and 0 <= target < t
+    names = [f"head {h}" + (f" · {_plain(_short(labels[target], 10))} {r[h, target]:.2f}" if has_target else "")
+             for h in range(n_heads)]
+    fig = make_subplots(rows=n_rows, cols=cols, subplot_titles=names,
                         shared_yaxes=True, vertical_spacing=0.5 / max(n_rows, 1) if n_rows > 1 else 0.1)
     ticks = [_plain(_short(lab, 10)) for lab in labels]
     full = [_plain(lab) for lab in labels]
@@ -127,14 +136,16 @@ def focus_bars(rows: np.ndarray, labels: list[str], focus_label: str, layer: int
         best = int(np.argmax(r[h]))
         fig.add_trace(
             go.Bar(x=list(range(t)), y=r[h].tolist(), customdata=full,
-                   marker_color=["#E4572E" if j == best else "#6C4AB6" for j in range(t)],
+                   marker_color=["#2A9D5C" if has_target and j == target else "#E4572E" if j == best
+                                 else "#6C4AB6" for j in range(t)],
                    hovertemplate="to <b>%{customdata}</b>: %{y:.3f}<extra></extra>", showlegend=False),
             row=h // cols + 1, col=h % cols + 1,
         )
     fig.update_xaxes(tickmode="array", tickvals=list(range(t)), ticktext=ticks, tickangle=-60, tickfont=dict(size=9))
     fig.update_yaxes(range=[0, 1])
     fig.update_layout(
-        title=dict(text=f"Where “{_plain(focus_label)}” looks, layer {layer}, every head (orange = its top target)",
+        title=dict(text=f"Where “{_plain(focus_label)}” looks, layer {layer}, every head "
+                   f"(orange = its top target{', green = the word asked about' if has_target else ''})",
                    x=0, font=dict(size=15)),
         height=max(300, 230 * n_rows), margin=dict(l=10, r=10, t=70, b=10),
     )

@@ -47,22 +47,24 @@ def attention_for(model_key: str, allow_download: bool, text: str,
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
 def _bertviz_html(view: str, model_key: str, allow_download: bool, text: str, merged: bool,
-                  layers: tuple[int, ...], layer: int) -> str:
+                  layers: tuple[int, ...], layer: int, heads: tuple[int, ...] | None) -> str:
     att = attention_for(model_key, allow_download, text)
     if merged:
         att = attention.merge_subwords(att)
-    return bertviz_offline.build_html(view, att.weights, att.labels, layer=layer, include_layers=list(layers))
+    return bertviz_offline.build_html(view, att.weights, att.labels, layer=layer, include_layers=list(layers),
+                                      heads=list(heads) if heads else None)
 
 
 def bertviz(view: str, model_key: str, allow_download: bool, text: str, merged: bool,
-            layers: list[int], layer: int, n_tokens: int, n_heads: int) -> None:
+            layers: list[int], layer: int, n_tokens: int, n_heads: int, heads: list[int] | None = None) -> None:
     """Render a BertViz view in an iframe, its JavaScript inline (no network).
 
     The page goes in as a ``data:`` URL, so it runs in an opaque origin: even a script
     that slipped past the escaping could not reach the Streamlit app or its session.
     """
     try:
-        markup = _bertviz_html(view, model_key, allow_download, text, merged, tuple(layers), layer)
+        markup = _bertviz_html(view, model_key, allow_download, text, merged, tuple(layers), layer,
+                               tuple(heads) if heads else None)
     except bertviz_offline.BertVizUnavailable as err:
         st.error(str(err))
         return

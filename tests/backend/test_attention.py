@@ -82,6 +82,12 @@ def test_minilm_finds_an_it_to_animal_head(minilm, tired):
     assert moved[w_street] > tired.weights[best.layer, best.head, it, A.find_token(tired, "street")]
 
 
+def test_default_head_is_the_it_to_animal_head(tired, tiny_gpt2):
+    assert (A.default_head(tired).layer, A.default_head(tired).head) == (3, 1)
+    no_it = A.compute_attention(tiny_gpt2, "Cats sleep a lot")
+    assert A.default_head(no_it) == A.HeadScore(0, 0, 0.0)
+
+
 def test_ranking_covers_every_head_sorted(tired):
     ranking = A.rank_heads(tired, 10, 2)
     assert len(ranking) == 6 * 12 and len({(r.layer, r.head) for r in ranking}) == 72
@@ -163,7 +169,9 @@ def test_plots_build_and_escape_labels(tired):
     assert "&lt;b&gt;x&lt;/b&gt;" in fig.layout.xaxis.ticktext
     grid = P.head_grid(tired.weights)
     assert len(grid.data) == 1 and len(grid.layout.xaxis.ticktext) == 12
-    assert len(P.focus_bars(tired.weights[3, :, 10], labels, "it", 3).data) == 12
+    bars = P.focus_bars(tired.weights[3, :, 10], labels, "it", 3, target=2)
+    assert len(bars.data) == 12 and bars.data[1].marker.color[2] == "#2A9D5C"
+    assert "0.68" in bars.layout.annotations[1].text
     assert P.ranking_bars([("layer 3 head 1", 0.68)], "x").data[0].x == (0.68,)
     assert len(P.pair_bars(tired.weights[3, 1, 10], labels, tired.weights[3, 1, 10], labels, "a", "b", "t").data) == 2
 
