@@ -97,9 +97,11 @@ def page(browser):
     context.close()
 
 
-def wait_for_app(pg, timeout: int = 90_000) -> None:
-    """Wait until Streamlit finished running the script (no 'running' status widget)."""
+def wait_for_app(pg, timeout: int = 120_000) -> None:
+    """Wait until Streamlit has finished running the page script (the app root reports 'notRunning')."""
     pg.wait_for_selector("[data-testid='stApp']", timeout=timeout)
     pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+        " === 'notRunning'",
+        timeout=timeout,
     )
