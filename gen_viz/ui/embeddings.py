@@ -301,7 +301,7 @@ def neighbours_section(tab: emb.EmbeddingTable) -> None:
                           exclude_words=[word])
     if wv.multi:
         st.info(f"“{md(word)}” is not one token: it splits into {len(wv.ids)} pieces ("
-                + " + ".join(f"`{md(p)}`" for p in wv.pieces) + "), so its vector is the **mean of the pieces**.")
+                + " + ".join(f"“{md(p)}”" for p in wv.pieces) + "), so its vector is the **mean of the pieces**.")
     left, right = st.columns([3, 2])
     left.plotly_chart(plots.neighbours_figure(word, [n.word for n in near], [n.cosine for n in near]),
                       key="emb_nn_chart", width="stretch")
