@@ -81,11 +81,13 @@ class TextEncoding:
 
 @torch.no_grad()
 def encode_text(tokenizer, encoder, prompts: list[str], max_tokens: int | None = MAX_TOKENS,
-                pooled: bool = True) -> TextEncoding:
-    """Prompts -> token embeddings, exactly as used in training (pad to max_tokens, attend to all)."""
+                pooled: bool = True, pass_mask: bool = True) -> TextEncoding:
+    """Prompts -> token embeddings, exactly as used in training (pad to max_tokens; the UNet attends to all).
+
+    pass_mask=False feeds the encoder no padding mask, as Stable Diffusion does with CLIP."""
     length = max_tokens or tokenizer.model_max_length
     batch = tokenizer(list(prompts), padding="max_length", truncation=True, max_length=length, return_tensors="pt")
-    out = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    out = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"] if pass_mask else None)
     hidden = out[0].float()  # (B, T, D)
     vec = None
     if pooled:
@@ -296,7 +298,7 @@ def schedule_arrays(scheduler_config: dict) -> Schedule:
 
 def image_to_tensor(image: np.ndarray) -> torch.Tensor:
     """(H, W, 3) uint8 -> (1, 3, H, W) float in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0).float() / 127.5 - 1.0
+    return torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0).float() / 127.5 - 1.0
 
 
 def tensor_to_image(x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -405,7 +407,9 @@ def validate_request(prompt: str | None, seed: int, steps: int, sampler: str, gu
 def encode_prompts(model: DiffusionModel, prompts: list[str]) -> TextEncoding | None:
     if not model.conditional:
         return None
-    return encode_text(model.tokenizer, model.text_encoder, prompts, model.max_tokens, pooled=model.pooled_projection)
+    pass_mask = model.pooled_projection or bool(getattr(model.text_encoder.config, "use_attention_mask", False))
+    return encode_text(model.tokenizer, model.text_encoder, prompts, model.max_tokens, pooled=model.pooled_projection,
+                       pass_mask=pass_mask)
 
 
 @torch.no_grad()
@@ -525,3 +529,129 @@ def generate_batch(model: DiffusionModel, prompts: list[str], seeds: list[int], 
             x = scheduler.step(eps, t, x, generator=step_gen, return_dict=True).prev_sample
         imgs = [_preview(model, x[i:i + 1], final=True) for i in range(x.shape[0])]
     return np.stack(imgs)
+
+
+def guidance_scan(model: DiffusionModel, prompt: str, seed: int, steps: int, sampler: str,
+                  scales: tuple[float, ...] = (0.0, 1.0, 3.0, 7.0)) -> np.ndarray:
+    """The same seed at several guidance scales: (len(scales), H, W, 3) uint8."""
+    return np.stack([generate(model, prompt, seed, steps, sampler, g, record=False).image for g in scales])
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Text guidance explained: what the encoder makes of the prompt
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PromptView:
+    tokens: list[str]  # the tokens the encoder sees (special tokens included)
+    hidden: np.ndarray  # (n_tokens, D) their contextual embeddings = what cross-attention reads
+    words: list[str]  # reference words
+    similarity: np.ndarray  # (len(words),) cosine between the prompt's sentence vector and each word's
+
+
+@torch.no_grad()
+def explain_prompt(model: DiffusionModel, prompt: str, words: list[str]) -> PromptView:
+    if not model.conditional:
+        raise DiffusionError("This model has no text encoder: it is unconditional.")
+    enc = encode_text(model.tokenizer, model.text_encoder, [prompt] + list(words), model.max_tokens, pooled=False)
+    mask = enc.attention_mask.unsqueeze(-1).float()  # (B, T, 1)
+    vec = torch.nn.functional.normalize((enc.hidden * mask).sum(1) / mask.sum(1).clamp(min=1), dim=-1)  # (B, D)
+    n = int(enc.attention_mask[0].sum())
+    return PromptView(enc.tokens[0], enc.hidden[0, :n].numpy(), list(words), (vec[1:] @ vec[0]).numpy())
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Pictures in and out: uploads, enlargements, filmstrips, GIF / PNG bytes
+# ---------------------------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 8 * 2**20
+MAX_UPLOAD_PIXELS = 4096 * 4096
+
+
+def load_upload(data: bytes, side: int) -> tuple[np.ndarray, list[str]]:
+    """Any uploaded picture -> (side, side, 3) uint8 (centre crop, resize), with notes on what was converted.
+    Raises DiffusionError with a message for files that are not images, too big, or unreadable."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    notes = []
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DiffusionError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_UPLOAD_PIXELS:
+            raise DiffusionError(f"The image is {img.width}x{img.height} pixels; the limit is 4096x4096.")
+        img.load()
+    except DiffusionError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+        raise DiffusionError(f"This file is not an image this page can read ({type(err).__name__}).") from err
+    if getattr(img, "n_frames", 1) > 1:
+        notes.append("An animated image: its first frame is used.")
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        arr = (arr - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(arr)
+        img = Image.fromarray(arr.astype(np.uint8), "L")
+        notes.append(f"A {mode} (high bit depth) image: scaled to 8 bits.")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, rgba)
+        notes.append("Transparent parts were put on white.")
+    if img.mode != "RGB":
+        if img.mode not in ("RGBA",):
+            notes.append(f"Converted from {img.mode} to RGB.")
+        img = img.convert("RGB")
+    w, h = img.size
+    s = min(w, h)
+    if w != h:
+        notes.append("Cropped to the central square.")
+    img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+    img = img.resize((side, side), Image.Resampling.LANCZOS if s > side else Image.Resampling.NEAREST)
+    return np.asarray(img, dtype=np.uint8).copy(), notes
+
+
+def upscale(image: np.ndarray, size: int = 224) -> np.ndarray:
+    """Nearest-neighbour enlargement (crisp pixels in the browser): (h, w, 3) -> about (size, size, 3)."""
+    k = max(1, size // max(image.shape[0], 1))
+    return np.repeat(np.repeat(image, k, axis=0), k, axis=1)
+
+
+def filmstrip(frames: np.ndarray, count: int = 8, size: int = 96, gap: int = 4) -> tuple[np.ndarray, list[int]]:
+    """`count` evenly spaced frames side by side on white: (size, ~count*(size+gap), 3) and their indices."""
+    idx = sorted(set(np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int).tolist()))
+    tiles = [upscale(frames[i], size) for i in idx]
+    h = tiles[0].shape[0]
+    pad = np.full((h, gap, 3), 255, np.uint8)
+    parts = []
+    for t in tiles:
+        parts += [t, pad]
+    return np.concatenate(parts[:-1], axis=1), idx
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def gif_bytes(frames: np.ndarray, size: int = 192, seconds: float = 3.0, hold_last: float = 1.0) -> bytes:
+    """An animated GIF of the frames (looping), about `seconds` long, holding the final picture a moment."""
+    import io
+
+    from PIL import Image
+
+    per = max(20, int(1000 * seconds / max(1, len(frames))))
+    imgs = [Image.fromarray(upscale(f, size)) for f in frames]
+    durations = [per] * (len(imgs) - 1) + [int(1000 * hold_last)]
+    buf = io.BytesIO()
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=durations, loop=0)
+    return buf.getvalue()

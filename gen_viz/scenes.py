@@ -211,3 +211,87 @@ UNSEEN_PARAPHRASES: tuple[Example, ...] = (
     Example("the image shows a large navy circle on the right", "circle", "blue", "right", "large"),
     Example("a small golden triangle sitting in the centre", "triangle", "yellow", "centre", "small"),
 )
+
+
+# ---------------------------------------------------------------- judging a generated image
+
+INK_THRESHOLD = 0.35  # "ink" = 1 - min(R, G, B)/255: 0 on white, >= 0.8 on every palette colour
+
+
+@dataclass
+class Judgement:
+    """What a generated image shows, measured, and whether it matches the prompt's attributes."""
+
+    colour: str | None
+    position: str | None
+    shape: str | None
+    size: str | None
+    shape_iou: float  # overlap of the object with the best-fitting ideal shape
+    background_dev: float  # mean |pixel - white| (0-255) outside the object: 0 = perfectly clean
+    colour_ok: bool
+    position_ok: bool
+    shape_ok: bool
+    size_ok: bool | None  # None when the prompt leaves the size open
+    clean: bool  # background_dev below CLEAN_DEV
+
+    @property
+    def all_ok(self) -> bool:
+        return self.colour_ok and self.position_ok and self.shape_ok
+
+
+CLEAN_DEV = 6.0  # mean deviation from white outside the object, 0-255 levels (JPEG-grade noise is ~2-4)
+
+
+def _dilate(mask: np.ndarray, k: int) -> np.ndarray:
+    out = mask.copy()
+    for _ in range(k):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
+
+
+def judge(image: np.ndarray, expected: Example | None = None) -> Judgement:
+    """Measure colour (majority palette colour of the object's pixels), position (centroid -> nearest
+    anchor), shape and size (best IoU over ideal circles/squares/triangles centred on the centroid)
+    and background cleanliness; compare with `expected` when given."""
+    img = np.asarray(image, dtype=np.float32)
+    side = img.shape[0]
+    ink = 1.0 - img.min(axis=2) / 255.0  # (H, W)
+    mask = ink > INK_THRESHOLD
+    outside = ~_dilate(mask, 2)
+    bg_dev = float(np.abs(255.0 - img[outside]).mean()) if outside.any() else 255.0
+    colour = position = shape = size = None
+    best_iou = 0.0
+    if mask.sum() >= 3:
+        # colour: each object pixel votes for its nearest palette colour
+        names = list(COLOURS)
+        pal = np.array([COLOURS[n] for n in names], dtype=np.float32)  # (6, 3)
+        px = img[mask]  # (n, 3)
+        votes = np.argmin(((px[:, None, :] - pal[None]) ** 2).sum(-1), axis=1)
+        colour = names[int(np.bincount(votes, minlength=len(names)).argmax())]
+        # position: ink-weighted centroid -> nearest anchor
+        ys, xs = np.nonzero(mask)
+        w = ink[mask]
+        cx, cy = float((xs * w).sum() / w.sum()) + 0.5, float((ys * w).sum() / w.sum()) + 0.5
+        position = min(POSITIONS, key=lambda p: (POSITIONS[p][0] * side - cx) ** 2 + (POSITIONS[p][1] * side - cy) ** 2)
+        # shape + size: fit each ideal shape (over radii) to the soft ink map
+        soft = np.clip(ink / 0.8, 0, 1)
+        best_r = 0.0
+        for name in SHAPES:
+            for r in np.arange(0.08, 0.27, 0.01) * side:  # every ideal shape is centred on its centroid
+                ideal = shape_mask(name, cx, cy, r, side)
+                iou = np.minimum(ideal, soft).sum() / max(1e-6, np.maximum(ideal, soft).sum())
+                if iou > best_iou:
+                    best_iou, shape, best_r = float(iou), name, float(r)
+        size = "small" if best_r / side < (SIZES["small"] + SIZES["large"]) / 2 else "large"
+    clean = bg_dev < CLEAN_DEV
+    if expected is None:
+        return Judgement(colour, position, shape, size, best_iou, bg_dev, False, False, False, None, clean)
+    return Judgement(colour, position, shape, size, best_iou, bg_dev,
+                     colour_ok=colour == expected.colour, position_ok=position == expected.position,
+                     shape_ok=shape == expected.shape,
+                     size_ok=None if expected.size is None else size == expected.size, clean=clean)
