@@ -47,6 +47,32 @@ MINILM = "minilm"  # MiniLM's WordPiece (BERT's scheme)
 SAME_AS_GPT2 = ("gpt2", "distilgpt2")  # registry models that use GPT-2's tokenizer unchanged
 
 
+# One-click examples: (text, what to notice). Each one is a case where the rule of thumb bends or breaks.
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "unbelievable vs ␣unbelievable": ("unbelievable unbelievable",
+                                      "Same word twice: without a leading space GPT-2 cuts it into un|bel|iev|able; "
+                                      "with one, ' unbelievable' is a single token. The space belongs to the word."),
+    "A number": ("In 2026 it costs $1.75 per 1,000,000 tokens; π ≈ 3.14159265358979.",
+                 "Numbers are cut into arbitrary chunks of digits: the rule of thumb breaks down."),
+    "A URL": ("https://www.example.com/search?q=generative+ai&page=2",
+              "URLs are dense with punctuation: few characters per token."),
+    "Code": ("def generate_text(prompt):\n    tokens = tokenize(prompt)\n    while not done:\n"
+             "        tokens.append(predict_next(tokens))\n    return detokenize(tokens)",
+             "Indentation and newlines are tokens too (↵, ␣): code costs more tokens than prose."),
+    "Emoji": ("Let's dive in! 🚀🤯 Family: 👩\u200d👩\u200d👧 Thumbs: 👍🏽",
+              "One emoji is 4 UTF-8 bytes; GPT-2 often spends 2-3 byte-piece tokens on it, and a family "
+              "joined with zero-width joiners (‹ZWJ›) costs many more."),
+    "Non-Latin scripts": ("こんにちは世界。Привет, мир! مرحبا بالعالم नमस्ते दुनिया",
+                          "GPT-2 learned mostly from English web text: other scripts fall apart into byte pieces, "
+                          "so the same sentence costs several times more tokens."),
+    "HTML / script": ('<script>alert("hi")</script> <img src=x onerror=alert(1)>',
+                      "Markup is just text to a tokenizer: shown here as literal pieces, never run."),
+}
+
+PROSE_SAMPLE = ("Imagine reading a long book. To understand the end, you need to remember important details "
+                "from earlier chapters, right?")  # the article's own plain English, where the rule holds
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Tokenizers
 # ---------------------------------------------------------------------------------------------
@@ -283,7 +309,7 @@ def _piece(handle: TokenizerHandle, index: int, token_id: int, special_ids: froz
         label, partial = visible(token), False
     unknown = handle.info.unk_token is not None and token == handle.info.unk_token
     return Piece(index=index, id=int(token_id), token=token, label=label, partial=partial, unknown=unknown,
-                 special=token_id in special_ids)
+                 special=token_id in special_ids and not unknown)
 
 
 def _special_ids(handle: TokenizerHandle) -> frozenset[int]:

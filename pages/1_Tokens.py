@@ -3,6 +3,7 @@
 import streamlit as st
 
 from gen_viz import tokens as T
+from gen_viz.plots import tokens as plots
 from gen_viz.safe_text import clean_text
 from gen_viz.ui import query, sidebar
 from gen_viz.ui import tokens as ui
@@ -14,26 +15,6 @@ sel = sidebar.render()
 DEFAULT_TEXT = "Think of tokens like puzzle pieces. Unbelievable, right? 🧩"
 CHIP_LIMIT = 600  # chips drawn for the main text; every token is counted
 COMPARE_LIMIT = 200  # chips drawn per tokenizer in the comparison
-EXAMPLES = {
-    "unbelievable vs ␣unbelievable": ("unbelievable unbelievable",
-                                      "Same word twice: without a leading space GPT-2 cuts it into un|bel|iev|able; "
-                                      "with one, ' unbelievable' is a single token. The space belongs to the word."),
-    "A number": ("In 2026 it costs $1.75 per 1,000,000 tokens; π ≈ 3.14159265358979.",
-                 "Numbers are cut into arbitrary chunks of digits: the rule of thumb breaks down."),
-    "A URL": ("https://www.example.com/search?q=generative+ai&page=2",
-              "URLs are dense with punctuation: few characters per token."),
-    "Code": ("def generate_text(prompt):\n    tokens = tokenize(prompt)\n    while not done:\n"
-             "        tokens.append(predict_next(tokens))\n    return detokenize(tokens)",
-             "Indentation and newlines are tokens too (↵, ␣): code costs more tokens than prose."),
-    "Emoji": ("Let's dive in! 🚀🤯 Family: 👩‍👩‍👧 Thumbs: 👍🏽",
-              "One emoji is 4 UTF-8 bytes; GPT-2 often spends 2-3 byte-piece tokens on it, and a family "
-              "joined with zero-width joiners (‹ZWJ›) costs many more."),
-    "Non-Latin scripts": ("こんにちは世界。Привет, мир! مرحبا بالعالم नमस्ते दुनिया",
-                          "GPT-2 learned mostly from English web text: other scripts fall apart into byte pieces, "
-                          "so the same sentence costs several times more tokens."),
-    "HTML / script": ('<script>alert("hi")</script> <img src=x onerror=alert(1)>',
-                      "Markup is just text to a tokenizer: shown here as literal pieces, never run."),
-}
 TEXT, NOTE = "tok_text", "tok_note"
 W_LINE, W_AREA = "_w_tok_line", "_w_tok_area"
 
@@ -41,7 +22,7 @@ st.session_state.setdefault(TEXT, query.text("text", DEFAULT_TEXT))
 
 
 def _use_example(label: str) -> None:
-    st.session_state[TEXT], st.session_state[NOTE] = EXAMPLES[label]
+    st.session_state[TEXT], st.session_state[NOTE] = T.EXAMPLES[label]
 
 
 def _keep(widget_key: str) -> None:
@@ -57,8 +38,8 @@ st.markdown(
     "spaces and punctuation count too. Type below and watch the pieces change."
 )
 st.caption("Examples, one click away:")
-cols = st.columns(len(EXAMPLES))
-for col, label in zip(cols, EXAMPLES):
+cols = st.columns(len(T.EXAMPLES))
+for col, label in zip(cols, T.EXAMPLES):
     col.button(label, on_click=_use_example, args=(label,), width="stretch")
 
 live = st.toggle("Live: update while I type (one-line box)", value=True, key="tok_live",
@@ -143,6 +124,15 @@ elif handle.info.algorithm == "WordPiece":
                "with ##, and shows [UNK] (red) for what it cannot spell.")
 st.caption(legend)
 st.caption("Chips follow the order the model reads (left to right), also for right-to-left scripts.")
+with st.expander("When does the rule of thumb hold? Every example, every tokenizer"):
+    samples = {"Plain English": T.PROSE_SAMPLE, **{k: v[0] for k, v in T.EXAMPLES.items()}}
+    if text.strip():
+        samples["Your text"] = text
+    series = {handles[n].info.label: [T.count(s, ui.tokenize(n, s, sel.allow_download).n_tokens).chars_per_token
+                                      for s in samples.values()] for n in available}
+    st.plotly_chart(plots.rule_of_thumb_chart(list(samples), series), config={"displayModeBar": False})
+    st.caption("Bars near the dashed line: the rule holds. Far below it: each token covers fewer characters "
+               "than the rule assumes, so the text costs more than chars ÷ 4 suggests.")
 
 # ---- 4. cost and context -------------------------------------------------------------------------
 st.subheader("💰 What it costs, how much fits")

@@ -150,7 +150,7 @@ def test_wordpiece_gaps_and_unknowns(minilm):
     _, segs = _check_segments(minilm, "Hello  😀 unbelievably")
     assert [s.text for s in segs if s.is_gap] == ["  ", " "]
     unk = [p for s in segs for p in s.pieces if p.unknown]
-    assert len(unk) == 1 and unk[0].label == "[UNK]"
+    assert len(unk) == 1 and unk[0].label == "[UNK]" and not unk[0].special
     assert any(p.label.startswith("##") for s in segs for p in s.pieces)
 
 
