@@ -167,7 +167,9 @@ training text; 1 document in 50 (chosen by a hash of its name) held out.
   {cfg['warmup_steps']} warm-up steps, cosine decay to {cfg['min_lr']}, gradient clip {cfg['grad_clip']},
   no dropout, seed {cfg['seed']}
 - {summary['train_minutes']:.0f} minutes on {summary['device']} with {summary['threads']} torch thread(s)
-  (a 2-core shared build machine, another training job on the other core)
+  (a 2-core shared build machine, another training job on the other core; the run was
+  stopped once and resumed from its checkpoint; `--time-budget-min {summary.get('time_budget_min')}` was
+  given as a safety net, and the {cfg['max_steps']:,} steps finished first)
 
 ## Quality (measured by `scripts/eval_tiny_gpt2.py`)
 
