@@ -210,14 +210,19 @@ def _record(index: int, token_id: int, logits: torch.Tensor, dist: sampling.Dist
 
 @torch.inference_mode()
 def iter_steps(model, tokenizer, prompt: Prompt, max_new_tokens: int, knobs: sampling.Knobs, seed: int = 0,
-               forced: Sequence[int] = (), top_n: int = TOP_N, stop_at_end: bool = True) -> Iterator[Step]:
+               forced: Sequence[int] = (), top_n: int = TOP_N, stop_at_end: bool = True,
+               generator: torch.Generator | None = None, first_index: int = 0) -> Iterator[Step]:
     """Yield one recorded Step per new token, as soon as it is chosen (for live streaming).
 
     ``forced`` token ids are taken as the first choices instead of sampling (branching: replay a
     history, then a different alternative); they are still recorded with their probability and rank.
     The key/value cache means each iteration feeds only the newest token to the model.
+    ``generator`` continues an earlier request's random stream (the page's "next token" button keeps
+    it between clicks, so N clicks give the same text as "play N"); by default a fresh one from ``seed``.
+    ``first_index`` numbers the steps when ``prompt`` already ends with earlier generated tokens.
     """
-    generator = sampling.make_generator(seed)  # per request (pitfall 4)
+    if generator is None:
+        generator = sampling.make_generator(seed)  # per request (pitfall 4)
     eos = end_token_id(model, tokenizer)
     budget = min(int(max_new_tokens), MAX_NEW_TOKENS, context_length(model) - len(prompt.ids))
     top_n = min(top_n, model.config.vocab_size)
@@ -234,7 +239,7 @@ def iter_steps(model, tokenizer, prompt: Prompt, max_new_tokens: int, knobs: sam
         is_forced = i < len(forced)
         token = int(forced[i]) if is_forced else sampling.pick(dist, generator)
         # 3. tokens.append(next_token): record the step
-        yield _record(i, token, logits, dist, tokenizer, top_n, is_forced)
+        yield _record(first_index + i, token, logits, dist, tokenizer, top_n, is_forced)
         # 4. if next_token == END_TOKEN: break
         if stop_at_end and token == eos:
             return
@@ -326,6 +331,22 @@ def surprise(model, tokenizer, text: str) -> Surprise:
     top = logp.argmax(dim=-1)  # (N,)
     return Surprise(tgt.numpy(), [token_text(tokenizer, t) for t in targets], lp.numpy().astype(np.float64),
                     top.numpy(), [token_text(tokenizer, t) for t in top.tolist()], notices)
+
+
+# Fluent but false: (label, sentence) pairs whose false version the model still finds plausible.
+# Chosen per model by measuring perplexities (the bundled model knows software manuals, not the world).
+# Measured on the bundled model: each false sentence gets a *lower* perplexity than its true twin
+# (14.1 vs 16.4 and 54.6 vs 70.2).
+_EXAMPLES_BUNDLED = [("true", "The sqlite3 module provides an interface to SQLite databases."),
+                     ("false", "The sqlite3 module provides an interface to PostgreSQL databases."),
+                     ("true", "PostgreSQL is an open source relational database system."),
+                     ("false", "PostgreSQL is an open source operating system.")]
+_EXAMPLES_WORLD = [("true", "The Eiffel Tower is in Paris, the capital of France."),
+                   ("false", "The Eiffel Tower is in Rome, the capital of France.")]
+
+
+def hallucination_examples(model_key: str) -> list[tuple[str, str]]:
+    return list(_EXAMPLES_BUNDLED if model_key == "genviz-tiny-gpt2" else _EXAMPLES_WORLD)
 
 
 # ---------------------------------------------------------------------------------------------
