@@ -86,7 +86,7 @@ left, right = st.columns([3, 1])
 choice = left.radio("Tokenizer for the chips", available, key="tok_choice", horizontal=True,
                     format_func=lambda n: f"{handles[n].info.label} · {handles[n].info.vocab_size:,}")
 show_ids = right.toggle("Show ids under the chips", value=True, key="tok_show_ids")
-query.sync(tok=choice if choice != T.GPT2_BPE else None)
+query.sync(tok=choice if choice in (T.TINY, T.MINILM) else None)  # registry keys only: never a local path
 handle = handles[choice]
 
 # ---- 3. chips + counters -------------------------------------------------------------------------

@@ -11,13 +11,13 @@ MAIN = "[data-gv-chips='main']"
 
 def _open(page, app_url, query: str = "") -> None:
     page.goto(f"{app_url}/Tokens{query}")
-    page.wait_for_selector(f"{MAIN} .gv-chip, {MAIN} .gv-more", timeout=90_000)
+    page.wait_for_selector(f"{MAIN} .gv-chip, {MAIN} .gv-more", timeout=180_000)
 
 
 def _wait_total(page, n: int) -> None:
     page.wait_for_function(
         f"() => {{ const el = document.querySelector(\"{MAIN}\"); return el && el.dataset.total === '{n}'; }}",
-        timeout=30_000,
+        timeout=120_000,
     )
 
 
@@ -55,6 +55,6 @@ def test_emoji_example_shows_byte_pieces(app_url, page):
     _open(page, app_url)
     page.get_by_role("button", name="Emoji").click()
     rocket = page.locator(f"{MAIN} .gv-group", has=page.locator(".gv-group-text", has_text="🚀")).first
-    rocket.wait_for(timeout=30_000)
+    rocket.wait_for(timeout=120_000)
     assert rocket.locator(".gv-chip.gv-partial").count() >= 2  # one character, several byte-piece tokens
     assert "<0xF0>" in rocket.locator(".gv-chip").first.inner_text()

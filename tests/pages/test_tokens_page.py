@@ -22,6 +22,7 @@ def gpt2():
 def _page(query: dict | None = None):
     # the shared sidebar links "app.py", so a page runs under the app entry point (as in a browser)
     at = app_test()
+    at.default_timeout = 600  # the shared 2-core machine can be saturated by training jobs
     if query:
         at.query_params.update(query)
     at.run()
@@ -231,6 +232,7 @@ def test_local_sidebar_model_gets_its_own_column(tmp_path):
     GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=1, n_embd=8, n_positions=32, vocab_size=len(hf))) \
         .save_pretrained(tmp_path)
     at = app_test()
+    at.default_timeout = 600
     at.session_state["text_model"] = str(tmp_path)
     at.run()
     at.switch_page(PAGE).run()
