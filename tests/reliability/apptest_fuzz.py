@@ -18,6 +18,8 @@ LESSON_PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").g
 ALL_PAGES = ["app.py", *LESSON_PAGES]
 
 TEXT_KINDS = ("text_input", "text_area", "chat_input")
+SWITCH_KINDS = ("toggle", "checkbox")
+CHOICE_KINDS = ("selectbox", "radio", "segmented_control", "pills")
 NUMBER_KINDS = ("number_input", "slider", "select_slider")
 TIMEOUT = 240
 
@@ -54,7 +56,7 @@ class WidgetRef:
 
 def _sidebar_ids(at: AppTest) -> set[str]:
     ids = set()
-    for kind in TEXT_KINDS + NUMBER_KINDS + ("button", "selectbox"):
+    for kind in TEXT_KINDS + NUMBER_KINDS + SWITCH_KINDS + CHOICE_KINDS + ("button",):
         for w in getattr(at.sidebar, kind, []):
             ids.add(w.id)
     return ids
@@ -143,3 +145,38 @@ def query_param_names(script: str) -> list[str]:
         except OSError:
             pass
     return sorted(names)
+
+
+def choose(widget, index: int):
+    """Select option ``index`` of a selectbox/radio/segmented control/pills as a browser would.
+
+    AppTest's own ``select_index`` re-applies the page's ``format_func`` to an already formatted
+    label (``"head 0"`` -> ``"head head 0"``), so the widget state is written directly: the
+    formatted option string, which is what the real frontend sends.
+    """
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    target = widget.options[index]
+    if widget.type in ("selectbox", "radio"):
+        base = type(widget)
+
+        class _Chosen(base):  # type: ignore[misc, valid-type]
+            @property
+            def _widget_state(self):
+                ws = WidgetState()
+                ws.id = self.id
+                ws.string_value = target
+                return ws
+
+        widget.__class__ = _Chosen
+        widget._value = target
+        return widget
+    return widget.set_value(target)
+
+
+def is_harness_error(err: BaseException) -> bool:
+    """True when the error came from AppTest itself (not from the page or Streamlit's runtime)."""
+    import traceback
+
+    frames = traceback.extract_tb(err.__traceback__)
+    return bool(frames) and "streamlit/testing" in frames[-1].filename and not isinstance(err, RuntimeError)

@@ -21,8 +21,13 @@ import pytest
 
 from tests.reliability.apptest_fuzz import (
     ALL_PAGES,
+    CHOICE_KINDS,
+    SWITCH_KINDS,
+    WidgetRef,
     LESSON_PAGES,
     NUMBER_KINDS,
+    choose,
+    is_harness_error,
     TEXT_KINDS,
     discover,
     exceptions,
@@ -35,14 +40,19 @@ from tests.reliability.apptest_fuzz import (
 from tests.reliability.hostile_inputs import QUERY, TEXT
 
 # with these the page's buttons are pressed too (kept short: a button may run a model)
-BUTTON_PAYLOADS = ["empty", "whitespace", "nul", "lone_surrogates", "huge_100k", "img_onerror", "emoji_zwj"]
+BUTTON_PAYLOADS = ["empty", "nul", "huge_100k"]
 # the sidebar's local-model-directory box gets a shorter list: it only matters once its button is pressed
 SIDEBAR_PAYLOADS = ["empty", "nul", "lone_surrogates", "huge_100k", "path_like", "script", "rtl"]
 
 
-def _fresh(page: str):
+def _fresh(page: str, flip: WidgetRef | None = None):
     at = new_app(page)
     assert not at.exception, f"{page} fails on its default run: {exceptions(at)}"
+    if flip is not None:  # a mode switch (toggle/checkbox) turned the other way first
+        w = locate(at, flip)
+        w.set_value(not w.value)
+        at.run()
+        assert not at.exception, f"{page} fails after flipping {flip}: {exceptions(at)}"
     return at
 
 
@@ -51,60 +61,119 @@ def _buttons(at):
     return [b for b in at.button if b.id not in side and not getattr(b.proto, "disabled", False)]
 
 
-@pytest.mark.parametrize("page", ALL_PAGES)
-def test_hostile_text_in_every_text_input(page):
-    at = _fresh(page)
-    refs = discover(at, TEXT_KINDS)
-    failures, tried = [], 0
-    for ref in refs:
-        names = SIDEBAR_PAYLOADS if ref.in_sidebar else list(TEXT)
-        for name in names:
+def _fuzz_text_widget(page, ref, flip, failures) -> int:
+    """Every corpus string into one text widget (plus the page's buttons for a few). Returns runs done."""
+    at = _fresh(page, flip)
+    mode = f" [{flip} flipped]" if flip else ""
+    tried = 0
+    names = SIDEBAR_PAYLOADS if ref.in_sidebar else list(TEXT)
+    for name in names:
+        widget = locate(at, ref)
+        if widget is None:  # the page no longer draws it (e.g. a newline turned a line into an area)
+            at = _fresh(page, flip)
             widget = locate(at, ref)
-            if widget is None:  # the page no longer draws it (e.g. after an earlier payload): start again
-                at = _fresh(page)
-                widget = locate(at, ref)
-                if widget is None:
-                    failures.append(f"{ref}: disappeared")
-                    break
-            try:
-                widget.set_value(TEXT[name])
-                at.run()
-            except UnicodeEncodeError:
-                # lone surrogates cannot be encoded into Streamlit's protobuf messages, so no client can
-                # deliver them to a widget; the URL route (the one that can carry them) is tested below
-                # and in the browser suite
-                at = _fresh(page)
-                continue
-            except Exception as err:  # a harness-level failure is a failure of the page too (timeout, crash)
-                failures.append(f"{ref} <- {name}: run failed: {type(err).__name__}: {str(err)[:200]}")
-                at = _fresh(page)
-                continue
-            tried += 1
-            if at.exception:
-                failures.append(f"{ref} <- {name}: {exceptions(at)}")
-                at = _fresh(page)
-                continue
-            if ref.in_sidebar and name in SIDEBAR_PAYLOADS:
-                for b in at.sidebar.button:
-                    if b.label.startswith("Use this directory") and not getattr(b.proto, "disabled", False):
-                        b.click()
-                        at.run()
-                        if at.exception:
-                            failures.append(f"{ref} <- {name} + 'Use this directory': {exceptions(at)}")
-                            at = _fresh(page)
-                        break
-            elif name in BUTTON_PAYLOADS:
-                for label in [b.label for b in _buttons(at)]:
-                    match = [b for b in _buttons(at) if b.label == label]
-                    if not match:
-                        continue
-                    match[0].click()
+            if widget is None:
+                failures.append(f"{ref}{mode}: not drawn on a fresh run")
+                return tried
+        try:
+            widget.set_value(TEXT[name])
+            at.run()
+        except UnicodeEncodeError:
+            # lone surrogates cannot be encoded into Streamlit's protobuf messages, so no client can
+            # deliver them to a widget; the URL route (the one that can carry them) is tested below
+            # and in the browser suite
+            at = _fresh(page, flip)
+            continue
+        except Exception as err:  # a harness-level failure is a failure of the page too (timeout, crash)
+            failures.append(f"{ref}{mode} <- {name}: run failed: {type(err).__name__}: {str(err)[:200]}")
+            at = _fresh(page, flip)
+            continue
+        tried += 1
+        if at.exception:
+            failures.append(f"{ref}{mode} <- {name}: {exceptions(at)}")
+            at = _fresh(page, flip)
+            continue
+        if ref.in_sidebar:
+            for b in at.sidebar.button:
+                if b.label.startswith("Use this directory") and not getattr(b.proto, "disabled", False):
+                    b.click()
                     at.run()
                     if at.exception:
-                        failures.append(f"{ref} <- {name} + button {label!r}: {exceptions(at)}")
-                        at = _fresh(page)
-                        break
+                        failures.append(f"{ref} <- {name} + 'Use this directory': {exceptions(at)}")
+                        at = _fresh(page, flip)
+                    break
+        elif name in BUTTON_PAYLOADS:
+            for label in [b.label for b in _buttons(at)]:
+                match = [b for b in _buttons(at) if b.label == label]
+                if not match:
+                    continue
+                match[0].click()
+                at.run()
+                tried += 1
+                if at.exception:
+                    failures.append(f"{ref}{mode} <- {name} + button {label!r}: {exceptions(at)}")
+                    at = _fresh(page, flip)
+                    break
+    return tried
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_hostile_text_in_every_text_input(page):
+    """Default mode, then each main-area toggle/checkbox flipped (it may swap a line for an area)."""
+    at = _fresh(page)
+    switches = [r for r in discover(at, SWITCH_KINDS) if not r.in_sidebar]
+    done: set[WidgetRef] = set()
+    failures, tried = [], 0
+    for flip in [None, *switches]:
+        at = _fresh(page, flip)
+        for ref in discover(at, TEXT_KINDS):
+            if ref in done:
+                continue
+            done.add(ref)
+            tried += _fuzz_text_widget(page, ref, flip, failures)
     assert not failures, f"{page}: {len(failures)} of {tried} hostile text runs failed:\n" + "\n".join(failures)
+
+
+# one nasty string that combines most of the corpus (no lone surrogates: the protocol cannot carry them)
+COMBINED = "".join(TEXT[k] for k in ("nul", "control_chars", "emoji_zwj", "rtl", "cjk", "img_onerror",
+                                     "script_close", "special_tokens", "markdown")) + TEXT["long_word"]
+
+
+@pytest.mark.parametrize("page", LESSON_PAGES)
+def test_every_choice_with_hostile_text(page):
+    """Each option of each main-area selectbox/radio/segmented control, with nasty text and with none."""
+    at = _fresh(page)
+    choices = [r for r in discover(at, CHOICE_KINDS) if not r.in_sidebar]
+    text_refs = [r for r in discover(at, TEXT_KINDS) if not r.in_sidebar]
+    failures, skipped, tried = [], [], 0
+    for ref in choices:
+        options = list(getattr(locate(at, ref), "options", []) or [])
+        for index, option in enumerate(options):
+            for label, payload in (("combined", COMBINED), ("empty", "")):
+                at = _fresh(page)
+                try:
+                    for tref in text_refs[:1]:
+                        w = locate(at, tref)
+                        if w is not None:
+                            w.set_value(payload)
+                    at.run()
+                    w = locate(at, ref)
+                    if w is None:
+                        continue
+                    choose(w, index)
+                    at.run()
+                except Exception as err:
+                    if is_harness_error(err):
+                        skipped.append(f"{ref}={option!r}: {type(err).__name__}: {str(err)[:120]}")
+                        continue
+                    failures.append(f"{ref}={option!r} + {label} text: run failed: {type(err).__name__}: {str(err)[:200]}")
+                    continue
+                tried += 1
+                if at.exception:
+                    failures.append(f"{ref}={option!r} + {label} text: {exceptions(at)}")
+    if skipped:
+        print(f"{page}: AppTest could not drive {len(skipped)} choices:", *skipped, sep="\n  ")
+    assert not failures, f"{page}: {len(failures)} of {tried} runs failed:\n" + "\n".join(failures)
 
 
 @pytest.mark.parametrize("page", ALL_PAGES)

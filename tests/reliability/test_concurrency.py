@@ -1,0 +1,127 @@
+"""Many users at once: nothing shared by mistake, no errors, no session sees another's text, memory bounded.
+
+Fast in-process checks first (threads hammering the objects every session shares: the fast
+tokenizer, a loaded language model, a diffusion model), then a bounded browser smoke run: 20
+concurrent Chromium sessions doing mixed lesson actions against one ``streamlit run`` (the full run
+with more sessions and waves is ``python -m benchmarks.bench_concurrency``).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from gen_viz import models
+
+THREADS = 12
+
+
+def _hammer(fn, args_list):
+    """Run fn(*args) for every args from THREADS threads released together; return results in order."""
+    barrier = threading.Barrier(min(THREADS, len(args_list)))
+
+    def call(args):
+        try:
+            barrier.wait(timeout=60)
+        except threading.BrokenBarrierError:
+            pass
+        return fn(*args)
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        return list(pool.map(call, args_list))
+
+
+def test_shared_fast_tokenizer_from_many_threads():
+    """One tokenizer for all sessions (pitfall 2: 'Already borrowed'): same ids as one at a time, no error."""
+    from gen_viz import tokens
+
+    handle = tokens.load_tokenizer(tokens.GPT2_BPE)
+    texts = [f"Learner {i} types: the {w} didn't cross the street. " * (1 + i % 7)
+             for i, w in enumerate(["zebra", "giraffe", "penguin", "walrus", "otter", "badger"] * 8)]
+    expected = [tokens.tokenize(handle, t).ids.tolist() for t in texts]
+    got = _hammer(lambda t: tokens.tokenize(handle, t).ids.tolist(), [(t,) for t in texts])
+    assert got == expected
+
+
+def test_generation_streams_interleaved_stay_private(tiny_gpt2_dir):
+    """Sessions stream generations step by step, interleaved under the model lock, as pages do: each seed
+    gives exactly the tokens it gives alone (a per-request generator, pitfall 4; no shared cache)."""
+    from gen_viz import generation, sampling
+
+    tm = models.load_text_model(str(tiny_gpt2_dir))
+    knobs = sampling.Knobs(temperature=1.0, top_k=0, top_p=1.0)
+    jobs = [(f"Prompt {i % 3} about a {w}", i % 4) for i, w in enumerate(["zebra", "otter", "panda"] * 4)]
+
+    def alone(text, seed):
+        with tm.lock:
+            prompt = generation.prepare_prompt(tm.tokenizer, text, generation.context_length(tm.model), reserve=12)
+            return [s.token_id for s in generation.generate(tm.model, tm.tokenizer, prompt, 12, knobs, seed=seed).steps]
+
+    def streamed(text, seed):
+        with tm.lock:
+            prompt = generation.prepare_prompt(tm.tokenizer, text, generation.context_length(tm.model), reserve=12)
+            steps = generation.iter_steps(tm.model, tm.tokenizer, prompt, 12, knobs, seed=seed)
+        out = []
+        while True:
+            with tm.lock:  # one step at a time: other sessions' steps run in between
+                step = next(steps, None)
+            if step is None:
+                return out
+            out.append(step.token_id)
+
+    expected = [alone(*j) for j in jobs]
+    got = _hammer(streamed, jobs)
+    assert got == expected
+
+
+@pytest.fixture(scope="module")
+def tiny_diffusion():
+    """The bundled tiny diffusion model when it is there, else the same architecture with random weights."""
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    from gen_viz import diffusion
+
+    try:
+        return diffusion.load_pipeline(models.REGISTRY[models.DEFAULT_DIFFUSION_MODEL].path)
+    except Exception:
+        pass
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(**diffusion.tiny_unet_config()).eval().requires_grad_(False)
+    tokenizer, encoder = diffusion.load_minilm()
+    cfg = diffusion.tiny_scheduler_config()
+    info = diffusion._build_info("random-tiny", "text-to-image", "test", unet, cfg, encoder, "MiniLM", None, 0.0)
+    return diffusion.DiffusionModel(unet, dict(cfg), encoder, tokenizer, info, pooled_projection=False)
+
+
+def test_diffusion_runs_from_many_threads_are_private(tiny_diffusion):
+    """Schedulers are stateful (pitfall 3) and seeds global unless private: concurrent runs = runs alone."""
+    from gen_viz import diffusion
+
+    jobs = [(p, s) for p in ("a red circle", "a blue square", "") for s in (0, 1)]
+    run = lambda prompt, seed: diffusion.generate(tiny_diffusion, prompt, seed=seed, steps=3, sampler="DDPM",  # noqa: E731
+                                                  guidance=2.0).frames[-1]
+    expected = [run(*j) for j in jobs]
+    got = _hammer(run, jobs * 2)
+    for i, frame in enumerate(got):
+        assert np.array_equal(frame, expected[i % len(jobs)]), f"run {jobs[i % len(jobs)]} differs under concurrency"
+
+
+@pytest.mark.slow
+def test_twenty_browser_sessions_smoke():
+    """20 concurrent learners on one server: no error, no leaked text, memory bounded after they leave."""
+    from benchmarks.bench_concurrency import measure, table
+
+    r = measure(sessions=20, waves=1, quick=True, timeout_s=420)
+    print(table(r))
+    assert not r["errors"], "errors in concurrent sessions:\n" + "\n".join(r["errors"][:20])
+    assert not r["leaks"], "a session saw another session's text:\n" + "\n".join(r["leaks"][:20])
+    assert r["actions"] >= 20 * 2, f"only {r['actions']} actions ran"
+    # after every session closed, the server keeps its models and caches but not the sessions' memory growth
+    grew = r["rss_after_mb"] - r["rss_before_mb"]
+    assert grew <= 400, f"server RSS grew {grew:.0f} MB with 20 sessions and kept it after they closed"
+    sessions_left = r["waves_detail"][-1]["sessions_after_close"]
+    assert sessions_left in (None, 0), f"{sessions_left} sessions still held after every browser closed"
