@@ -6,8 +6,8 @@
 The input is real: the unit vectors of MiniLM's first 1,000 / 5,000 whole words (vocabulary
 order, i.e. the most common words). "Ours" is ``gen_viz.embeddings.project`` (what the page
 runs, inside ``st.cache_data``); "bare" is scikit-learn / umap-learn called directly with their
-defaults (seeded), in the same run, interleaved. Differences: our PCA picks the covariance solver
-for many words; our UMAP starts from PCA instead of a spectral layout (robust for tiny word lists). UMAP's first call compiles numba code: that
+defaults (seeded), in the same run, interleaved. One difference: our UMAP starts from PCA instead
+of a spectral layout (robust for tiny word lists). UMAP's first call compiles numba code: that
 one-off cost is reported separately, the timed calls are warm. The page also caches every
 t-SNE / UMAP result per (source, word set, method, seed), so a repeat view costs nothing.
 Other figures: the table read (once per server) and the map's hover neighbours for 150 words.

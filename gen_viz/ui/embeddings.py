@@ -181,8 +181,9 @@ def _collect_words(tab: emb.EmbeddingTable, sets: list[str], own_text: str):
     if unknown:
         warnings.append("Not on the map: " + "; ".join(unknown[:10]) + ".")
     if dups:
-        same = [f"“{md(w)}” = “{md(first)}”" for w, first in dups[:8]]
-        notices.append("Shown once (same tokens, so the same point): " + ", ".join(same) + ".")
+        same = [f"“{md(w)}”" if w.casefold() == first.casefold() else f"“{md(w)}” = “{md(first)}”"
+                for w, first in dups[:8]]
+        notices.append("Already on the map, shown once (same tokens, so the same point): " + ", ".join(same) + ".")
     return kept, groups, notices, warnings
 
 
@@ -221,7 +222,8 @@ def map_section(tab: emb.EmbeddingTable) -> tuple[list[emb.WordVector], list[str
     bg_ids = emb.background_ids(tab, int(background), skip=[wv.ids[0] for wv in vectors if len(wv.ids) == 1])
     x_all = np.concatenate([x, tab.unit[bg_ids]]) if len(bg_ids) else x  # (n + bg, D)
     if method != "pca":
-        spin = f"Running {emb.METHOD_LABELS[method]} on {len(x_all):,} points (first time only)…"
+        spin = (f"Running {emb.METHOD_LABELS[method]} on {len(x_all):,} points: a few seconds, up to a minute or "
+                "two for thousands of words (once; then it is remembered)…")
     else:
         spin = "Projecting…"
     with st.spinner(spin):

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from gen_viz import models
+from gen_viz import word_sets as ws
 from gen_viz.ui import embeddings as lesson
 from gen_viz.ui import loaders
 from tests.apptest import app_test
@@ -22,7 +23,7 @@ PAGE = "pages/5_Embeddings.py"
 
 
 def open_page(**params):
-    at = app_test("app.py")
+    at = app_test("app.py", timeout=600)  # generous: the first run loads MiniLM on a shared 2-core machine
     for k, v in params.items():
         at.query_params[k] = v
     at.switch_page(PAGE)
@@ -85,7 +86,7 @@ def test_default_view_shows_map_neighbours_heatmap_and_analogy(default_page):
 def test_sets_pills_and_own_words_with_html_duplicates_and_unknowns():
     at = open_page()
     at.pills(key=lesson.K_SETS).set_value(["Colours"])
-    at.text_input(key=lesson.K_WORDS).set_value("<b>cat</b>, dog, Dog, DOG, 🙂, unbelievably, , ,")
+    at.text_input(key=lesson.K_WORDS).set_value("<b>cat</b>, dog, Dog, DOG, 🙂, Red, , ,")
     run(at)
     spec = map_spec(at)
     assert [t["name"] for t in spec["data"]] == ["Your words", "Colours"]
@@ -95,6 +96,8 @@ def test_sets_pills_and_own_words_with_html_duplicates_and_unknowns():
     assert "Not on the map" in texts(at, "warning") and "🙂" in texts(at, "warning")
     infos = texts(at, "info")
     assert "Repeated words shown once" in infos and "mean of the pieces" in infos
+    assert "Already on the map, shown once" in infos  # "Red" typed, "red" in Colours: one point
+    assert sum(len(t["x"]) for t in spec["data"]) == 2 + len(ws.WORD_SETS["Colours"])
     assert at.query_params["words"].startswith("<b>cat</b>") and at.query_params["sets"] == "colours"
 
 
@@ -260,7 +263,7 @@ def test_a_tiny_gpt2_source_works_end_to_end(tmp_path):
     torch.manual_seed(0)
     GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=2, n_embd=16, n_positions=32, vocab_size=50257)).save_pretrained(tmp_path)
     models.load_gpt2_tokenizer().save_pretrained(tmp_path)
-    at = app_test("app.py")
+    at = app_test("app.py", timeout=600)  # generous: the first run loads MiniLM on a shared 2-core machine
     at.session_state["text_model"] = str(tmp_path)  # as if chosen under "Use a local model directory"
     at.switch_page(PAGE)
     run(at)
