@@ -215,6 +215,15 @@ def rank_heads(att: Attention, source: int, target: int) -> list[HeadScore]:
     return [HeadScore(int(i // att.n_heads), int(i % att.n_heads), float(scores.flat[i])) for i in order]
 
 
+def valid_index(value: object, lo: int, hi: int, default: int) -> int:
+    """A widget value as an index in [lo, hi]; anything else (NaN, out of range, junk) gives ``default``."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return int(number) if number.is_integer() and lo <= number <= hi else default
+
+
 def default_head(att: Attention) -> HeadScore:
     """Where the lesson starts: the head that best links "it" to "animal" (or layer 0 head 0)."""
     src, dst = find_token(att, DEFAULT_FOCUS), find_token(att, DEFAULT_TARGET)

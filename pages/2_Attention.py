@@ -31,7 +31,8 @@ if tm is None:
 info = tm.info
 if info.is_causal:
     st.caption(f"**{tm.spec.label}** is *causal*: each token may only look at itself and earlier tokens (it "
-               "writes left to right and must not peek at the future), so the upper triangle of every map is empty.")
+               "writes left to right and must not peek at the future), so the upper triangle of every map is empty. "
+               "The first token sees only itself, and many heads park spare attention on it.")
 else:
     st.caption(f"**{tm.spec.label}** is *bidirectional*: every token may look at every other token, before or "
                "after it. It adds the special tokens [CLS] (start) and [SEP] (end); many heads park attention "
@@ -86,6 +87,9 @@ layer = lc.slider("Layer", 0, info.n_layers - 1, key=f"att_layer_{info.n_layers}
 query.seed(f"att_head_{info.n_heads}", query.integer("head", start.head, AVG, info.n_heads - 1))
 head = hc.selectbox("Head", [AVG, *range(info.n_heads)], key=f"att_head_{info.n_heads}",
                     format_func=lambda h: "Average over all heads (not a real head)" if h == AVG else f"head {h}")
+# a hostile client can send any number: keep indices in range
+layer = A.valid_index(layer, 0, info.n_layers - 1, start.layer)
+head = A.valid_index(head, AVG, info.n_heads - 1, start.head)
 query.sync(layer=layer, head=head)
 
 tab_one, tab_grid, tab_focus, tab_pair, tab_bv = st.tabs(
@@ -149,6 +153,10 @@ with tab_focus:
 
 with tab_pair:
     query.seed("att_pair", query.text("pair", A.pair_text(text), MAX_CHARS))
+    auto = A.pair_text(text)  # the partner follows the first sentence until the learner edits it
+    if st.session_state["att_pair"] == st.session_state.get("_att_pair_auto", st.session_state["att_pair"]):
+        st.session_state["att_pair"] = auto
+    st.session_state["_att_pair_auto"] = auto
     pair_raw = st.text_input("Second sentence (change one word)", key="att_pair", max_chars=MAX_CHARS)
     pair = clean_text(pair_raw, MAX_CHARS).text
     query.sync(pair=pair)

@@ -157,6 +157,12 @@ def test_csv_has_labels_and_neutralises_formulas(tired):
     assert "'=cmd" in A.matrix_csv(np.eye(2), ["=cmd", "x"])
 
 
+def test_valid_index():
+    assert A.valid_index(3, 0, 5, 1) == 3 and A.valid_index(3.0, 0, 5, 1) == 3
+    for bad in (float("nan"), float("inf"), -1, 6, 2.5, "x", None, 10**30):
+        assert A.valid_index(bad, 0, 5, 1) == 1
+
+
 def test_pair_text():
     assert A.pair_text(A.DEFAULT_SENTENCE) == A.PAIR_SENTENCE
     assert A.pair_text("no change here") == "no change here"

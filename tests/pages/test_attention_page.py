@@ -16,7 +16,7 @@ PAGE = "pages/2_Attention.py"
 
 def open_page(model="minilm", text=None, **params):
     """Run the page as a learner reaches it: through the app (so the sidebar's page links resolve)."""
-    at = app_test("app.py")
+    at = app_test("app.py", timeout=600)  # generous: the shared 2-core machine is often saturated
     at.session_state["text_model"] = model
     if text is not None:
         params["text"] = text
@@ -113,6 +113,17 @@ def test_bad_input_focus_absent_and_html_escaped():
     ticks = charts(at)[0]["layout"]["xaxis"]["ticktext"]
     assert any("&lt;" in t for t in ticks) and not any("<script" in t for t in ticks)
     assert any("not in the second sentence" in i.value for i in at.info) or at.get("plotly_chart")
+
+
+def test_pair_follows_the_first_sentence_until_edited():
+    at = open_page()
+    assert at.text_input(key="att_pair").value == A.PAIR_SENTENCE
+    at.text_area(key="att_text").input("The trophy didn't fit in the suitcase because it was too tired.").run()
+    assert at.text_input(key="att_pair").value.endswith("because it was too wide.")
+    at.text_input(key="att_pair").input("My own second sentence with it.").run()
+    at.text_area(key="att_text").input("Another first sentence, it was tired.").run()
+    assert at.text_input(key="att_pair").value == "My own second sentence with it."
+    assert not at.exception
 
 
 def test_url_seeds_layer_head_and_pair():
