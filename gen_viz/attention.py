@@ -224,8 +224,21 @@ def valid_index(value: object, lo: int, hi: int, default: int) -> int:
     return int(number) if number.is_integer() and lo <= number <= hi else default
 
 
+def needs_merge(att: Attention, words: list[str]) -> bool:
+    """True when some of ``words`` exist only as several pieces (e.g. "an" + "imal"): merged, they are found."""
+    if att.merged:
+        return False
+    missing = [w for w in words if find_token(att, w) is None]
+    merged = merge_subwords(att) if missing else att
+    return any(find_token(merged, w) is not None for w in missing)
+
+
 def default_head(att: Attention) -> HeadScore:
-    """Where the lesson starts: the head that best links "it" to "animal" (or layer 0 head 0)."""
+    """Where the lesson starts: the head that best links "it" to "animal" (or layer 0 head 0).
+
+    Searched with sub-word pieces merged, so a tokenizer that splits "animal" still finds its head.
+    """
+    att = merge_subwords(att)
     src, dst = find_token(att, DEFAULT_FOCUS), find_token(att, DEFAULT_TARGET)
     if src is None or dst is None:
         return HeadScore(0, 0, 0.0)

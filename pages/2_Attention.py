@@ -63,6 +63,10 @@ if att_raw.n_content < 2:
     st.stop()
 
 c1, c2, c3 = st.columns(3)
+want_src = query.text("focus", A.DEFAULT_FOCUS, 40)
+want_dst = query.text("target", A.DEFAULT_TARGET, 40)
+# start merged when this tokenizer splits the words of the lesson (the bundled GPT-2: "an" + "imal")
+query.seed("att_merge", A.needs_merge(att_raw, [want_src, want_dst]))
 merge = c1.toggle("Merge sub-word pieces into words", key="att_merge",
                   help="Attention *to* a word = the sum over its pieces; attention *from* a word = the mean "
                   "of its pieces' rows, so rows still sum to 1.")
@@ -127,12 +131,12 @@ with tab_grid:
 with tab_focus:
     positions = list(range(view_att.n_tokens))
     fmt = lambda i: f"{labels[i]}  (#{i})"  # noqa: E731
-    want_src = query.text("focus", A.DEFAULT_FOCUS, 40)
-    want_dst = query.text("target", A.DEFAULT_TARGET, 40)
     src_default = A.find_token(view_att, want_src)
     dst_default = A.find_token(view_att, want_dst)
     if src_default is None:
         st.info(f"“{ui.md(want_src)}” is not in this sentence: pick a word to focus on.")
+    elif dst_default is None:
+        st.caption(f"“{ui.md(want_dst)}” is not in this sentence: pick the word to compare with.")
     fa, fb = st.columns(2)
     sig = hash((tuple(labels), model_key))  # fresh widgets when the tokens change
     src = fa.selectbox("Focus word (where does it look?)", positions, format_func=fmt, key=f"att_src_{sig}",

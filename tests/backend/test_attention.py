@@ -88,6 +88,15 @@ def test_default_head_is_the_it_to_animal_head(tired, tiny_gpt2):
     assert A.default_head(no_it) == A.HeadScore(0, 0, 0.0)
 
 
+def test_split_words_are_found_after_merging(minilm):
+    att = A.compute_attention(minilm, "The tokenization was fine because it worked")
+    assert A.find_token(att, "tokenization") is None  # WordPiece: token + ##ization
+    assert A.needs_merge(att, ["it", "tokenization"]) and not A.needs_merge(att, ["it", "worked"])
+    assert not A.needs_merge(att, ["giraffe"])
+    merged = A.merge_subwords(att)
+    assert A.find_token(merged, "tokenization") is not None and not A.needs_merge(merged, ["tokenization"])
+
+
 def test_ranking_covers_every_head_sorted(tired):
     ranking = A.rank_heads(tired, 10, 2)
     assert len(ranking) == 6 * 12 and len({(r.layer, r.head) for r in ranking}) == 72

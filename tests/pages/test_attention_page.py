@@ -153,3 +153,18 @@ def test_unavailable_model_falls_back_to_minilm():
     assert not at.exception and at.get("plotly_chart")
     if models.REGISTRY["genviz-tiny-gpt2"].path and not (models.REGISTRY["genviz-tiny-gpt2"].path / "config.json").is_file():
         assert any("MiniLM" in w.value for w in at.warning)
+
+
+def test_bundled_tiny_gpt2_starts_with_pieces_merged():
+    spec = models.REGISTRY["genviz-tiny-gpt2"]
+    if not (spec.path / "config.json").is_file():
+        pytest.skip("the bundled tiny GPT-2 is not trained yet (assets/models/tiny-gpt2)")
+    at = open_page(model="genviz-tiny-gpt2")
+    assert any("causal" in c.value for c in at.caption)
+    # its 8k vocabulary splits "animal" (an + imal): the lesson starts merged so "it -> animal" is found
+    assert at.toggle(key="att_merge").value is True
+    assert "animal" in charts(at)[0]["layout"]["xaxis"]["ticktext"]
+    src = next(s for s in at.selectbox if s.label.startswith("Focus word"))
+    dst = next(s for s in at.selectbox if s.label.startswith("…and how much"))
+    ticks = charts(at)[0]["layout"]["xaxis"]["ticktext"]
+    assert ticks[src.value] == "it" and ticks[dst.value] == "animal"
