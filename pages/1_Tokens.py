@@ -1,5 +1,7 @@
 """Lesson 1: tokens, live. The article's puzzle pieces: type, and watch the text become token ids."""
 
+import inspect
+
 import streamlit as st
 
 from gen_viz import tokens as T
@@ -53,8 +55,10 @@ if multiline:
     st.text_area("Your text (press Ctrl+Enter or click outside to update)", key=W_AREA, height=150,
                  max_chars=T.MAX_TEXT_CHARS, on_change=_keep, args=(W_AREA,))
 else:
+    # `live` (commit after a short typing pause) is recent in Streamlit: without it, Enter commits
+    live_kw = {"live": True} if "live" in inspect.signature(st.text_input).parameters else {}
     st.text_input("Your text (tokens update as you type)", key=W_LINE, max_chars=T.MAX_TEXT_CHARS,
-                  live=True, on_change=_keep, args=(W_LINE,))
+                  on_change=_keep, args=(W_LINE,), **live_kw)
 if NOTE in st.session_state:
     st.caption(f"💡 {st.session_state[NOTE]}")
 
