@@ -30,11 +30,11 @@ if tm is None:
     st.stop()
 info = tm.info
 if info.is_causal:
-    st.caption(f"**{tm.spec.label}** is *causal*: each token may only look at itself and earlier tokens (it "
+    st.caption(f"**{ui.md(tm.spec.label)}** is *causal*: each token may only look at itself and earlier tokens (it "
                "writes left to right and must not peek at the future), so the upper triangle of every map is empty. "
                "The first token sees only itself, and many heads park spare attention on it.")
 else:
-    st.caption(f"**{tm.spec.label}** is *bidirectional*: every token may look at every other token, before or "
+    st.caption(f"**{ui.md(tm.spec.label)}** is *bidirectional*: every token may look at every other token, before or "
                "after it. It adds the special tokens [CLS] (start) and [SEP] (end); many heads park attention "
                "there when they have nothing better to do.")
 
@@ -152,6 +152,9 @@ with tab_focus:
                     config=PNG, key="att_rank")
     st.markdown(f"The strongest head is **layer {best.layer}, head {best.head}**: it sends "
                 f"**{best.weight:.0%}** of “{ui.md(labels[src])}”'s attention to “{ui.md(labels[dst])}”.")
+    if best.weight < 0.3 and model_key != ui.FALLBACK_MODEL:
+        st.caption("No head of this model makes that link strongly. Pick **MiniLM** in the sidebar: trained on far "
+                   "more text, it has a head that sends most of “it”'s attention to “animal”.")
     if att.is_causal and dst > src:
         st.caption("A causal model cannot look forward: a later word always gets 0 from an earlier one.")
 

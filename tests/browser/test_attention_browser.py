@@ -21,7 +21,7 @@ def _external_requests(page, app_url):
 def test_heatmap_renders_for_default_sentence(app_url, page):
     external = _external_requests(page, app_url)
     page.goto(f"{app_url}/Attention")
-    wait_for_app(page)
+    wait_for_app(page, timeout=300_000)  # the first visit may load the model on a saturated machine
     chart = page.locator("[data-testid='stPlotlyChart']").first
     chart.wait_for()
     # the heatmap is drawn (a plotly heatmap layer) and its axes carry the sentence's tokens
@@ -34,7 +34,7 @@ def test_heatmap_renders_for_default_sentence(app_url, page):
 def test_bertviz_head_view_draws_offline(app_url, page):
     external = _external_requests(page, app_url)
     page.goto(f"{app_url}/Attention")
-    wait_for_app(page)
+    wait_for_app(page, timeout=300_000)  # the first visit may load the model on a saturated machine
     page.get_by_role("tab", name="BertViz (interactive)").click()
     frame = page.frame_locator("iframe").first
     # BertViz writes every token as SVG text once d3 and jQuery (inline) have run
@@ -48,7 +48,7 @@ def test_hostile_sentence_runs_no_script(app_url, page):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     hostile = "The </script><img src=x onerror=alert(1)> <b>it</b> was tired"
     page.goto(f"{app_url}/Attention?text={quote(hostile)}")
-    wait_for_app(page)
+    wait_for_app(page, timeout=300_000)  # the first visit may load the model on a saturated machine
     page.locator("[data-testid='stPlotlyChart'] .heatmaplayer").first.wait_for()
     page.get_by_role("tab", name="BertViz (interactive)").click()
     frame = page.frame_locator("iframe").first
