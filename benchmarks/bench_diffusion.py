@@ -4,7 +4,7 @@
   target <= 1.15x;
 * our bare loop vs the plain diffusers-style loop (UNet + scheduler.step, nothing else);
 * scrubbing: re-rendering a stored frame (enlarge + PNG encode) vs one UNet call, no model touched;
-* seconds per image at 50 DDIM steps with guidance for the bundled model.
+* seconds per image at 50 DDPM steps with guidance for the bundled model.
 
     .venv/bin/python -m benchmarks.bench_diffusion [--quick]
 """
@@ -37,7 +37,7 @@ def plain_loop(m: D.DiffusionModel, steps: int, guidance: float, seed: int = 0) 
         x = torch.randn((1, *m.info.sample_shape), generator=gen)
         for t in sched.timesteps:
             eps_u, eps_c = D.predict_noise(m, torch.cat([x, x]), t, both).chunk(2)
-            x = sched.step(eps_u + guidance * (eps_c - eps_u), t, x).prev_sample
+            x = sched.step(eps_u + guidance * (eps_c - eps_u), t, x, use_clipped_model_output=True).prev_sample
     return x
 
 
@@ -52,7 +52,7 @@ def timings(steps: int = 30, reps: int = 3, guidance: float = 3.0) -> dict:
     traj = D.generate(m, PROMPT, 0, steps, "DDIM", guidance)
     scrub = measure(lambda: D.png_bytes(D.upscale(traj.frames[steps // 2], 224)), reps=20)
     unet_call = measure(lambda: plain_loop(m, 1, guidance), reps=5)
-    s50 = measure(lambda: D.generate(m, PROMPT, 0, 50, "DDIM", guidance, record=False), reps=max(1, reps - 1))
+    s50 = measure(lambda: D.generate(m, PROMPT, 0, 50, "DDPM", guidance, record=False), reps=max(1, reps - 1))
     return {
         "steps": steps, "recorded_s": rec.median, "unrecorded_s": bare.median, "record_ratio": rec.median / bare.median,
         "ours_bare_s": ours_bare.median, "plain_loop_s": plain.median, "loop_ratio": ours_bare.median / plain.median,
@@ -69,7 +69,7 @@ def run(quick: bool = False) -> list[Row]:
         ratio_row("diffusion", "our unrecorded loop vs plain UNet+scheduler loop", ours_bare, plain, "<=1.15x"),
         Row("diffusion", "scrub: show a stored frame (enlarge + PNG), no model call", scrub.median, unet_call.median,
             scrub.median / unet_call.median, "", scrub.spread, "bare = one guided UNet step"),
-        Row("diffusion", "seconds per image, 50 DDIM steps, guidance 3, 1 thread", s50.median, None, None, "",
+        Row("diffusion", "seconds per image, 50 DDPM steps, guidance 3, 1 thread", s50.median, None, None, "",
             s50.spread, "bundled tiny model"),
     ]
 

@@ -227,12 +227,17 @@ class Judgement:
     shape: str | None
     size: str | None
     shape_iou: float  # overlap of the object with the best-fitting ideal shape
-    background_dev: float  # mean |pixel - white| (0-255) outside the object: 0 = perfectly clean
+    background_dev: float  # mean |pixel - white| (0-255) outside the object: 0 = perfectly clean (grain + tint)
+    background_std: float  # std of the background pixels (0-255): the grain (leftover noise), tint excluded
     colour_ok: bool
     position_ok: bool
     shape_ok: bool
     size_ok: bool | None  # None when the prompt leaves the size open
-    clean: bool  # background_dev below CLEAN_DEV
+    clean: bool  # background_dev below CLEAN_DEV: pure white, strict
+
+    @property
+    def grain_free(self) -> bool:
+        return self.background_std < GRAIN_STD
 
     @property
     def all_ok(self) -> bool:
@@ -240,6 +245,7 @@ class Judgement:
 
 
 CLEAN_DEV = 6.0  # mean deviation from white outside the object, 0-255 levels (JPEG-grade noise is ~2-4)
+GRAIN_STD = 4.0  # background std below this: no visible leftover noise (a flat tint may remain)
 
 
 def _dilate(mask: np.ndarray, k: int) -> np.ndarray:
@@ -264,6 +270,7 @@ def judge(image: np.ndarray, expected: Example | None = None) -> Judgement:
     mask = ink > INK_THRESHOLD
     outside = ~_dilate(mask, 2)
     bg_dev = float(np.abs(255.0 - img[outside]).mean()) if outside.any() else 255.0
+    bg_std = float(img[outside].std(axis=0).mean()) if outside.sum() > 1 else 255.0
     colour = position = shape = size = None
     best_iou = 0.0
     if mask.sum() >= 3:
@@ -290,8 +297,8 @@ def judge(image: np.ndarray, expected: Example | None = None) -> Judgement:
         size = "small" if best_r / side < (SIZES["small"] + SIZES["large"]) / 2 else "large"
     clean = bg_dev < CLEAN_DEV
     if expected is None:
-        return Judgement(colour, position, shape, size, best_iou, bg_dev, False, False, False, None, clean)
-    return Judgement(colour, position, shape, size, best_iou, bg_dev,
+        return Judgement(colour, position, shape, size, best_iou, bg_dev, bg_std, False, False, False, None, clean)
+    return Judgement(colour, position, shape, size, best_iou, bg_dev, bg_std,
                      colour_ok=colour == expected.colour, position_ok=position == expected.position,
                      shape_ok=shape == expected.shape,
                      size_ok=None if expected.size is None else size == expected.size, clean=clean)

@@ -3,12 +3,15 @@
     python scripts/eval_tiny_diffusion.py                       # 90 prompts + 10 unseen paraphrases, grid.png, eval.json
     python scripts/eval_tiny_diffusion.py --limit 12 --no-write # a quick look
 
-Each prompt gets a fixed seed (1000 + its index) and DDIM sampling with classifier-free guidance.
+Each prompt gets a fixed seed (1000 + its index) and 50 DDPM steps with classifier-free guidance 3
+(images of one chunk of 16 share DDPM's per-step noise generator, seeded from the chunk's first seed).
 Every image is judged by gen_viz.scenes.judge:
   colour    the majority palette colour of the object's pixels (pixels far from the white background);
   position  the object's centroid falls nearest the named place's anchor;
   shape     the best-fitting ideal shape (circle / square / triangle, IoU over radii) is the named one;
-  clean     mean deviation from white outside the (dilated) object is below 6 levels out of 255.
+  white     mean deviation from white outside the (dilated) object is below 6 levels out of 255 (strict:
+            a faint flat tint fails it);
+  grain-free  the standard deviation of those background pixels is below 4 levels (no leftover noise).
 """
 
 from __future__ import annotations
@@ -31,17 +34,19 @@ from gen_viz import diffusion, scenes  # noqa: E402
 
 DEFAULT_MODEL = ROOT / "assets" / "models" / "tiny-diffusion"
 SEED_BASE = 1000
-STEPS = 30
+STEPS = 50
 GUIDANCE = 3.0
+SAMPLER = "DDPM"
 
 
 def run_prompts(model, examples: list[scenes.Example], steps: int, guidance: float, seed_base: int = SEED_BASE,
-                chunk: int = 16) -> list[dict]:
+                chunk: int = 16, sampler: str = SAMPLER) -> list[dict]:
     rows = []
     for start in range(0, len(examples), chunk):
         part = examples[start:start + chunk]
         seeds = [seed_base + start + i for i in range(len(part))]
-        images = diffusion.generate_batch(model, [e.prompt for e in part], seeds, steps=steps, guidance=guidance)
+        images = diffusion.generate_batch(model, [e.prompt for e in part], seeds, steps=steps, sampler=sampler,
+                                           guidance=guidance)
         for ex, seed, img in zip(part, seeds, images):
             j = scenes.judge(img, ex)
             rows.append({"prompt": ex.prompt, "seed": seed, "expected": asdict(ex), "judged": asdict(j),
@@ -62,6 +67,8 @@ def summarise(rows: list[dict]) -> dict:
         "size": (sum(x["size_ok"] for x in sized) / len(sized)) if sized else None,
         "clean": sum(x["clean"] for x in j) / n,
         "background_dev_mean": float(np.mean([x["background_dev"] for x in j])),
+        "grain_free": sum(x["background_std"] < scenes.GRAIN_STD for x in j) / n,
+        "background_std_mean": float(np.mean([x["background_std"] for x in j])),
         "shape_iou_mean": float(np.mean([x["shape_iou"] for x in j])),
     }
 
@@ -98,7 +105,7 @@ def evaluate(model_dir: Path = DEFAULT_MODEL, limit: int | None = None, steps: i
     t0 = time.perf_counter()
     rows = run_prompts(model, examples, steps, guidance)
     seconds = time.perf_counter() - t0
-    result = {"steps": steps, "guidance": guidance, "sampler": "DDIM", "seed_base": SEED_BASE,
+    result = {"steps": steps, "guidance": guidance, "sampler": SAMPLER, "seed_base": SEED_BASE,
               "seconds_per_image": seconds / len(rows), "threads": torch.get_num_threads(),
               "prompts": summarise(rows), "rows": rows}
     if unseen:
@@ -124,8 +131,9 @@ def main(argv: list[str] | None = None) -> dict:
             s = res[name]
             print(f"{name:8s} n={s['n']:3d} colour {s['colour']:.0%} position {s['position']:.0%} shape {s['shape']:.0%} "
                   f"all three {s['all_three']:.0%} size {s['size'] if s['size'] is None else format(s['size'], '.0%')} "
-                  f"clean {s['clean']:.0%} (background deviation {s['background_dev_mean']:.1f}/255)")
-    print(f"{res['seconds_per_image']:.2f} s/image ({args.steps} DDIM steps, guidance {args.guidance}, "
+                  f"white {s['clean']:.0%} (mean deviation {s['background_dev_mean']:.1f}/255) "
+                  f"grain-free {s['grain_free']:.0%} (background std {s['background_std_mean']:.1f}/255)")
+    print(f"{res['seconds_per_image']:.2f} s/image ({args.steps} {SAMPLER} steps, guidance {args.guidance}, "
           f"{args.threads} thread(s))")
     if not args.no_write:
         rows = res["rows"]

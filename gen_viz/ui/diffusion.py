@@ -191,8 +191,8 @@ def _forward_view(image: np.ndarray, config_items: tuple, T: int) -> None:
 def read_request(dm) -> dict:
     """The generation controls, seeded from the URL once per session; returns validated values."""
     query.seed("dz_prompt", query.text("prompt", DEFAULT_PROMPT if dm.conditional else "", max_len=300))
-    query.seed("dz_sampler", query.choice("sampler", "DDIM", list(diffusion.SAMPLERS)))
-    url_steps = query.integer("steps", 30, -10**6, 10**6)
+    query.seed("dz_sampler", query.choice("sampler", "DDPM", list(diffusion.SAMPLERS)))
+    url_steps = query.integer("steps", 50, -10**6, 10**6)
     url_guidance = query.number("guidance", 3.0, -1e6, 1e6)
     url_seed = query.integer("seed", 0, -10**12, 10**12)
     st.session_state.setdefault("dz_steps", int(_clamp_note("Steps", url_steps, *STEPS_UI)))
@@ -204,7 +204,7 @@ def read_request(dm) -> dict:
     c = st.columns(4)
     steps = c[0].slider("Steps", *STEPS_UI, key="dz_steps")
     sampler = c[1].radio("Sampler", diffusion.SAMPLERS, key="dz_sampler", horizontal=True,
-                         help="DDIM: deterministic, good in few steps. DDPM: adds fresh noise at every step.")
+                         help="DDPM: adds fresh noise at every step (the bundled model's best). DDIM: deterministic, no fresh noise.")
     guidance = c[2].slider("Guidance scale", *GUIDANCE_UI, step=0.5, key="dz_guidance",
                            disabled=not dm.conditional)
     seed = c[3].number_input("Seed", *SEED_UI, key="dz_seed", step=1)
