@@ -106,15 +106,16 @@ with tab_one:
     else:
         matrix = view_att.weights[layer, head]
         title = f"Layer {layer}, head {head}"
-    st.plotly_chart(plots.heatmap(matrix, labels, title, causal=att.is_causal), config=PNG, key="att_heatmap")
-    st.caption("Read a row: the token on the left spreads 100% of its attention over the tokens along the top. "
-               "Hover a cell for the exact share. The camera icon saves the figure as PNG.")
+    fig_col, side = st.columns([3, 2])
+    fig_col.plotly_chart(plots.heatmap(matrix, labels, title, causal=att.is_causal), config=PNG, key="att_heatmap")
+    side.markdown("**Read a row**: the token on the left spreads 100% of its attention over the tokens along "
+                  "the top. Hover a cell for the exact share; the camera icon above the figure saves it as PNG.")
     if has_special and show_special:
         share = A.special_share(att, layer, None if head == AVG else head)
-        st.caption(f"In this view {share:.0%} of the attention lands on the special tokens [CLS]/[SEP].")
-    st.download_button("Download this matrix (CSV)", A.matrix_csv(matrix, labels),
-                       file_name=f"attention_layer{layer}_{'avg' if head == AVG else f'head{head}'}.csv",
-                       mime="text/csv", key="att_csv")
+        side.caption(f"In this view {share:.0%} of the attention lands on the special tokens [CLS]/[SEP].")
+    side.download_button("Download this matrix (CSV)", A.matrix_csv(matrix, labels),
+                         file_name=f"attention_layer{layer}_{'avg' if head == AVG else f'head{head}'}.csv",
+                         mime="text/csv", key="att_csv")
 
 with tab_grid:
     st.markdown("Every head of every layer at once (rows: layers, columns: heads). Look for patterns: "
