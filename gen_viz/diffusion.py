@@ -513,7 +513,7 @@ def generate_batch(model: DiffusionModel, prompts: list[str], seeds: list[int], 
                    sampler: str = "DDPM", guidance: float = 3.0) -> np.ndarray:
     """Final images only, many prompts in one batch (evaluation, grids): (B, H, W, 3) uint8.
 
-    Each image starts from the noise of its own seed, so it matches `generate(prompt, seed)` up to float error.
+    Each image draws all its noise from its own seed, so it matches `generate(prompt, seed)` up to float error.
     """
     if len(prompts) != len(seeds):
         raise DiffusionError("prompts and seeds must have the same length.")
@@ -521,7 +521,6 @@ def generate_batch(model: DiffusionModel, prompts: list[str], seeds: list[int], 
     scheduler.set_timesteps(int(steps))
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
     x = torch.cat([torch.randn((1, *model.info.sample_shape), generator=g) for g in gens]) * scheduler.init_noise_sigma
-    step_gen = torch.Generator().manual_seed(int(seeds[0]) + 1)  # DDPM's per-step noise (DDIM ignores it)
     with model.lock:
         cond = encode_prompts(model, list(prompts))
         uncond = encode_prompts(model, [""] * len(prompts))
@@ -535,7 +534,8 @@ def generate_batch(model: DiffusionModel, prompts: list[str], seeds: list[int], 
                                     cond.input_ids, cond.attention_mask, cond.tokens)
                 eps_u, eps_c = predict_noise(model, torch.cat([x_in, x_in]), t, both).chunk(2)
                 eps = eps_u + guidance * (eps_c - eps_u)
-            x = scheduler.step(eps, t, x, generator=step_gen, return_dict=True, **_step_kwargs(sampler)).prev_sample
+            # one generator per image (diffusers draws each row from its own): image i == generate(prompt_i, seed_i)
+            x = scheduler.step(eps, t, x, generator=gens, return_dict=True, **_step_kwargs(sampler)).prev_sample
         imgs = [_preview(model, x[i:i + 1], final=True) for i in range(x.shape[0])]
     return np.stack(imgs)
 

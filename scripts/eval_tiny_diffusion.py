@@ -3,8 +3,8 @@
     python scripts/eval_tiny_diffusion.py                       # 90 prompts + 10 unseen paraphrases, grid.png, eval.json
     python scripts/eval_tiny_diffusion.py --limit 12 --no-write # a quick look
 
-Each prompt gets a fixed seed (1000 + its index) and 50 DDPM steps with classifier-free guidance 3
-(images of one chunk of 16 share DDPM's per-step noise generator, seeded from the chunk's first seed).
+Each prompt gets a fixed seed (1000 + its index; all of its noise comes from it) and 50 DDPM steps with
+classifier-free guidance 3.
 Every image is judged by gen_viz.scenes.judge:
   colour    the majority palette colour of the object's pixels (pixels far from the white background);
   position  the object's centroid falls nearest the named place's anchor;
