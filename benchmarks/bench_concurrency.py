@@ -81,15 +81,15 @@ def rss_mb(pid: int) -> float:
 class PeakSampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.5):
         super().__init__(daemon=True)
-        self.pid, self.every, self.peak, self._stop = pid, every, 0.0, threading.Event()
+        self.pid, self.every, self.peak, self._halt = pid, every, 0.0, threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.peak = max(self.peak, rss_mb(self.pid))
-            self._stop.wait(self.every)
+            self._halt.wait(self.every)
 
     def stop(self) -> float:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)
         return self.peak
 

@@ -97,17 +97,29 @@ def app_errors(pg) -> list[str]:
     return [loc.nth(i).inner_text() for i in range(loc.count())]
 
 
-def select_text_model(pg, label_part: str) -> None:
-    """Pick a text model in the sidebar's 'Text model' selectbox by (part of) its label."""
-    box = pg.locator(SIDEBAR).locator("[data-testid='stSelectbox']").filter(has_text="Text model").first
-    box.locator("[data-baseweb='select']").click()
-    pg.get_by_role("option", name=re.compile(re.escape(label_part))).first.click()
+def _sidebar_select(pg, label: str):
+    return pg.locator(SIDEBAR).locator("[data-testid='stSelectbox']").filter(has_text=label).first
+
+
+def select_in_sidebar(pg, label: str, option_part: str) -> None:
+    """Pick an option of a sidebar selectbox (a combobox since Streamlit 1.5x) by part of its label."""
+    box = _sidebar_select(pg, label)
+    box.get_by_role("combobox").click()
+    pg.get_by_role("option", name=re.compile(re.escape(option_part))).first.click()
     settle(pg)
 
 
+def sidebar_choice(pg, label: str) -> str:
+    return _sidebar_select(pg, label).get_by_role("combobox").input_value()
+
+
+def select_text_model(pg, label_part: str) -> None:
+    """Pick a text model in the sidebar's 'Text model' selectbox by (part of) its label."""
+    select_in_sidebar(pg, "Text model", label_part)
+
+
 def current_text_model(pg) -> str:
-    box = pg.locator(SIDEBAR).locator("[data-testid='stSelectbox']").filter(has_text="Text model").first
-    return box.inner_text()
+    return sidebar_choice(pg, "Text model")
 
 
 def go_via_sidebar(pg, name: str) -> None:
