@@ -365,4 +365,5 @@ def text_section(dm, model_key: str, allow_download: bool, prompt: str) -> None:
     c[0].plotly_chart(plots.token_embedding_figure(view.tokens, view.hidden), width="stretch", key="dz_tok_fig")
     c[1].plotly_chart(plots.similarity_figure(view.words, view.similarity), width="stretch", key="dz_sim_fig")
     c[1].caption("Which scene words the whole prompt is closest to (cosine of mean-pooled encoder outputs). "
-                 "Unseen words such as *crimson* land near *red*: that is why a pretrained encoder helps.")
+                 "A word never used in training (try *crimson* or *navy*) can still land near the right one: that is "
+                 "why a pretrained encoder helps, though this small model follows such words only some of the time.")
