@@ -85,8 +85,9 @@ def get_trajectory(model_key: str, allow_download: bool, prompt: str, seed: int,
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def gif_for(key: tuple, _frames: np.ndarray) -> bytes:
-    return diffusion.gif_bytes(_frames)
+def gif_for(frames: np.ndarray) -> bytes:
+    """Keyed by the frames themselves (hashed by Streamlit), so two models never share an animation."""
+    return diffusion.gif_bytes(frames)
 
 
 @st.cache_data(max_entries=16, show_spinner="Generating the same seed at several guidance scales…")
@@ -253,7 +254,6 @@ def reverse_section(dm, model_key: str, allow_download: bool) -> diffusion.Traje
 def player(traj: diffusion.Trajectory) -> None:
     """Scrub through stored frames: no model call here, only numpy slicing and images."""
     n = len(traj.timesteps)
-    key = (traj.prompt, traj.seed, traj.steps, traj.sampler, traj.guidance)
     i = st.slider("Step (0 = pure noise)", 0, n, value=n, key="dz_frame")
     if i == 0:
         st.caption(f"Step 0 of {n}: pure noise, where every generation starts.")
@@ -277,7 +277,7 @@ def player(traj: diffusion.Trajectory) -> None:
     st.image(strip, caption="Filmstrip: steps " + ", ".join(str(k) for k in idx))
     d = st.columns([1, 1, 1, 3])
     play = d[0].toggle("▶ Play", key="dz_play", help="An animation of all frames (no model call).")
-    gif = gif_for(key, np.asarray(traj.frames))
+    gif = gif_for(np.asarray(traj.frames))
     d[1].download_button("Frames as GIF", gif, file_name="genviz-diffusion.gif", mime="image/gif", key="dz_dl_gif")
     d[2].download_button("This frame as PNG", diffusion.png_bytes(diffusion.upscale(traj.frames[i], 256)),
                          file_name=f"genviz-diffusion-step{i}.png", mime="image/png", key="dz_dl_png")
