@@ -63,7 +63,7 @@ def load_minilm(path: str | Path | None = None):
 
     path = Path(path) if path else minilm_dir()
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    encoder = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
+    encoder = AutoModel.from_pretrained(path, local_files_only=True, use_safetensors=True, dtype=torch.float32)
     encoder.eval().requires_grad_(False)
     return tokenizer, encoder
 
@@ -224,7 +224,8 @@ def _load_bundled(path: Path) -> DiffusionModel:
     from diffusers import UNet2DConditionModel
 
     meta = json.loads((path / GENVIZ_META).read_text())
-    unet = UNet2DConditionModel.from_pretrained(path / "unet", local_files_only=True).eval().requires_grad_(False)
+    unet = UNet2DConditionModel.from_pretrained(path / "unet", local_files_only=True, use_safetensors=True)
+    unet.eval().requires_grad_(False)
     scheduler_config = json.loads((path / "scheduler" / "scheduler_config.json").read_text())
     tokenizer, encoder = load_minilm()
     info = _build_info(path.name, "text-to-image", str(path), unet, scheduler_config, encoder,
@@ -238,7 +239,8 @@ def _load_bundled(path: Path) -> DiffusionModel:
 def _load_diffusers_pipeline(path: Path, local_files_only: bool) -> DiffusionModel:
     from diffusers import DiffusionPipeline
 
-    pipe = DiffusionPipeline.from_pretrained(path, local_files_only=local_files_only, torch_dtype=torch.float32)
+    pipe = DiffusionPipeline.from_pretrained(path, local_files_only=local_files_only, use_safetensors=True,
+                                             torch_dtype=torch.float32)
     unet = pipe.unet.eval().requires_grad_(False)
     text_encoder = getattr(pipe, "text_encoder", None)
     tokenizer = getattr(pipe, "tokenizer", None)

@@ -1,0 +1,1 @@
+"""Plotly figure builders, one module per lesson: plain data in, ``go.Figure`` out."""
