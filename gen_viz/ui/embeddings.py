@@ -244,6 +244,10 @@ def map_section(tab: emb.EmbeddingTable) -> tuple[list[emb.WordVector], list[str
         multi = [f"“{md(wv.word)}” = " + " + ".join(md(p) for p in wv.pieces) for wv in vectors if wv.multi]
         st.info("Marked with * : not one row of the table. The tokenizer splits these into pieces and the map uses "
                 "the **mean of the pieces' vectors**, a rough stand-in: " + "; ".join(multi[:8]) + ".")
+        if sum(flagged) >= len(flagged) / 3:
+            st.info(f"{sum(flagged)} of these {len(flagged)} words are not in this model's {tab.vocab_size:,}-token "
+                    "vocabulary as whole words, so its map is much rougher than MiniLM's: a small vocabulary and "
+                    "little training data give poorer coordinates.")
     _export(tab, proj, vectors, groups, pts)
     return vectors, groups
 
