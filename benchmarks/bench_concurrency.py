@@ -145,7 +145,8 @@ async def _check(pg, learner: Learner, lesson: str, all_markers: list[str]) -> N
         learner.errors.append(f"{lesson}: the page shows an exception")
     if lesson.replace("recheck ", "") not in ECHOES:
         return
-    text = _squash(await pg.locator(MAIN).inner_text())
+    # textContent, not innerText: chart labels are SVG text and hidden tabs still belong to the session
+    text = _squash(await pg.locator(MAIN).evaluate("e => e.textContent"))
     if learner.marker not in text:
         learner.errors.append(f"{lesson}: own text ({learner.marker}) not shown")
     for other in all_markers:
@@ -175,15 +176,15 @@ async def _lesson(pg, url: str, learner: Learner, lesson: str, all_markers: list
 
     if nudge:
         async def scrub_or_click():
-            slider = pg.locator(f"{MAIN} [data-testid='stSlider'] [role='slider']").first
-            if await pg.locator(f"{MAIN} [data-testid='stSlider'] [role='slider']").count():
-                await slider.focus()
-                await slider.press("ArrowRight")
+            sliders = pg.locator(f"{MAIN} [data-testid='stSlider'] [role='slider']:visible")
+            buttons = pg.locator(f"{MAIN} [data-testid='stBaseButton-primary']:visible")
+            if await sliders.count():
+                await sliders.first.focus()
+                await sliders.first.press("ArrowRight")
+            elif await buttons.count():
+                await buttons.first.click()
             else:
-                button = pg.locator(f"{MAIN} [data-testid='stBaseButton-primary']").first
-                if not await pg.locator(f"{MAIN} [data-testid='stBaseButton-primary']").count():
-                    return
-                await button.click()
+                return
             await _settle(pg, timeout_ms)
 
         if await _timed(learner, f"scrub/click {lesson}", scrub_or_click()):
