@@ -67,7 +67,8 @@ def drive(url: str, progress: Path | None = None) -> dict:
                     first.press("Control+Enter" if first.evaluate("e => e.tagName") == "TEXTAREA" else "Enter")
                     settle(pg, timeout=180_000)
                     info["typed"] = True
-                buttons = pg.locator(f"{MAIN} [data-testid='stBaseButton-primary'], {MAIN} [data-testid='stBaseButton-secondary']")
+                buttons = pg.locator(f"{MAIN} [data-testid='stBaseButton-primary']:visible, "
+                                     f"{MAIN} [data-testid='stBaseButton-secondary']:visible")
                 if name and buttons.count():
                     buttons.first.click()
                     settle(pg, timeout=180_000)
