@@ -247,16 +247,15 @@ def _weights_mb(model_dir: Path) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-def _info(spec: ModelSpec, model: Any, model_dir: Path) -> ModelInfo:
-    cfg = model.config
-    get = lambda *names, default=0: next((getattr(cfg, n) for n in names if getattr(cfg, n, None) is not None), default)  # noqa: E731
+def _info(spec: ModelSpec, cfg: dict, n_params: int, model_dir: Path) -> ModelInfo:
+    get = lambda *names: next((cfg[n] for n in names if cfg.get(n) is not None), 0)  # noqa: E731
     origin = {
         "bundled": f"bundled with GenViz ({spec.path.relative_to(ROOT) if spec.path and spec.path.is_relative_to(ROOT) else spec.path})",
         "hub": f"{spec.hub_id}, from the local Hugging Face cache",
         "local": f"local directory {model_dir}",
     }[spec.source]
     return ModelInfo(
-        n_params=sum(p.numel() for p in model.parameters()),
+        n_params=int(n_params),
         n_layers=int(get("num_hidden_layers", "n_layer")),
         n_heads=int(get("num_attention_heads", "n_head")),
         hidden_size=int(get("hidden_size", "n_embd")),
@@ -265,8 +264,42 @@ def _info(spec: ModelSpec, model: Any, model_dir: Path) -> ModelInfo:
         is_causal=spec.kind == CAUSAL_LM,
         origin=origin,
         size_mb=round(_weights_mb(model_dir), 1),
-        architecture=(cfg.architectures or [type(model).__name__])[0],
+        architecture=(cfg.get("architectures") or [cfg.get("model_type", "?")])[0],
     )
+
+
+_FLOAT_DTYPES = {"F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"}
+
+
+def _count_params(model_dir: Path) -> int:
+    """Parameters from the safetensors headers alone (float tensors; integer buffers such as position ids
+    are not parameters). Tied weights are stored once, as ``model.parameters()`` counts them."""
+    total = 0
+    for path in model_dir.rglob("*.safetensors"):
+        with path.open("rb") as f:
+            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        for name, meta in header.items():
+            if name != "__metadata__" and meta.get("dtype") in _FLOAT_DTYPES:
+                n = 1
+                for dim in meta["shape"]:
+                    n *= dim
+                total += n
+    return total
+
+
+def describe_text_model(key_or_path: str, allow_download: bool = False) -> ModelInfo:
+    """The 'about this model' card without loading the weights (config + safetensors headers): cheap
+    enough for every page's sidebar. Raises ModelUnavailable like the loader for absent models."""
+    spec = get_spec(key_or_path)
+    if spec.kind == DIFFUSION:
+        raise ModelUnavailable(f"{spec.label} is a diffusion model, not a text model.")
+    model_dir = _resolve_dir(spec, allow_download)
+    _check_safe(model_dir)
+    try:
+        cfg = json.loads((model_dir / "config.json").read_text())
+        return _info(spec, cfg, _count_params(model_dir), model_dir)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ModelUnavailable(f"{spec.label}: unreadable model files ({type(err).__name__}).") from err
 
 
 def load_text_model(key_or_path: str, allow_download: bool = False) -> TextModel:
@@ -295,7 +328,8 @@ def load_text_model(key_or_path: str, allow_download: bool = False) -> TextModel
         raise ModelUnavailable(f"{spec.label} could not be loaded: {type(err).__name__}: {str(err)[:160]}") from err
     model.eval()
     model.requires_grad_(False)
-    return TextModel(spec=spec, model=model, tokenizer=tokenizer, info=_info(spec, model, model_dir))
+    info = _info(spec, model.config.to_dict(), sum(p.numel() for p in model.parameters()), model_dir)
+    return TextModel(spec=spec, model=model, tokenizer=tokenizer, info=info)
 
 
 def load_gpt2_tokenizer():

@@ -34,6 +34,19 @@ def gpt2_tokenizer_lock():
     return threading.RLock()
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _describe_text_model(key: str, allow_download: bool) -> models.ModelInfo:
+    return models.describe_text_model(key, allow_download=allow_download)
+
+
+def try_describe_text_model(key: str, allow_download: bool = False) -> tuple[models.ModelInfo | None, str | None]:
+    """The sidebar's card without loading weights: (info, None) or (None, one-line reason)."""
+    try:
+        return _describe_text_model(key, allow_download), None
+    except models.ModelUnavailable as err:
+        return None, str(err)
+
+
 def try_text_model(key: str, allow_download: bool = False) -> tuple[models.TextModel | None, str | None]:
     """(model, None) or (None, one-line reason). Never raises for an unavailable model."""
     try:

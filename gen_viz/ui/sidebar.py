@@ -116,17 +116,18 @@ def render(load_diffusion: bool = False) -> Selection:
 
         allow = bool(st.session_state[DL_KEY] and env_ok)
         text_key = st.session_state[TEXT_KEY]
-        tm, reason = loaders.try_text_model(text_key, allow)
-        if tm is None and text_key != models.DEFAULT_TEXT_MODEL:
+        # the card reads config + safetensors headers only: no page waits for weights it does not use
+        info, reason = loaders.try_describe_text_model(text_key, allow)
+        if info is None and text_key != models.DEFAULT_TEXT_MODEL:
             st.warning(f"{reason} Staying on the bundled model.")
             text_key = st.session_state[TEXT_KEY] = models.DEFAULT_TEXT_MODEL
-            tm, reason = loaders.try_text_model(text_key)
+            info, reason = loaders.try_describe_text_model(text_key)
         with st.expander(f"About this model: {_label(text_key)}", expanded=False):
-            if tm is None:
+            if info is None:
                 st.error(reason)
             else:
-                st.caption(tm.spec.description)
-                about_card(tm.info)
+                st.caption(models.get_spec(text_key).description)
+                about_card(info)
 
         diff_key = st.session_state[DIFF_KEY]
         if load_diffusion:

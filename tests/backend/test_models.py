@@ -83,3 +83,15 @@ def test_truncated_weights_give_a_clear_message(tmp_path):
 def test_only_registry_keys_or_absolute_local_dirs(bad):
     with pytest.raises(models.ModelUnavailable, match="Unknown model"):
         models.get_spec(bad)
+
+
+@pytest.mark.parametrize("key", ["minilm", "genviz-tiny-gpt2"])
+def test_static_card_matches_the_loaded_model(key):
+    """The sidebar's card (no weights loaded) reports what the loaded model reports."""
+    assert models.describe_text_model(key) == models.load_text_model(key).info
+
+
+def test_static_card_refuses_like_the_loader(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(models.ModelUnavailable, match="not in the local Hugging Face cache"):
+        models.describe_text_model("gpt2")
