@@ -9,7 +9,7 @@ from gen_viz import sampling
 from gen_viz.plots import generation as plots
 from gen_viz.safe_text import clean_text
 from gen_viz.ui import generation as ui
-from gen_viz.ui import html, query, sidebar
+from gen_viz.ui import faults, html, query, sidebar
 
 MAX_CHARS = 2000
 MAX_PLAY = 64
@@ -148,6 +148,7 @@ with tab_loop:
     if step_clicked or play_clicked:
         ui.extend(tm, main, 1 if step_clicked else n_play, knobs, seed,
                   on_step=(lambda ln: show_line(ln, live)) if play_clicked else None)
+    faults.show("generation")
     show_line(main, live)
     if main.done == "end":
         st.success("The model picked its end token: `if next_token == END_TOKEN: break`. The text is finished.")

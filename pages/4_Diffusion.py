@@ -6,7 +6,7 @@ from gen_viz.ui import diffusion as ui
 from gen_viz.ui import loaders, sidebar
 
 st.set_page_config(page_title="GenViz: Diffusion", layout="wide")
-sel = sidebar.render()
+sel = sidebar.render(load_diffusion=True)
 st.title("Diffusion: from static to picture")
 st.markdown(
     "Think of a photo slowly lost in fog. A diffusion model is trained to look at a foggy photo and guess the fog, "

@@ -18,7 +18,7 @@ import streamlit as st
 
 from gen_viz import diffusion, scenes
 from gen_viz.plots import diffusion as plots
-from gen_viz.ui import html, loaders, query
+from gen_viz.ui import faults, html, loaders, query
 
 DEFAULT_PROMPT = "a large red circle on the left"
 STEPS_UI = (5, 100)
@@ -238,6 +238,9 @@ def reverse_section(dm, model_key: str, allow_download: bool) -> diffusion.Traje
     except diffusion.DiffusionError as err:
         st.error(str(err))
         return None
+    except Exception as err:  # the model failing mid-loop: a message, and the rest of the page works
+        faults.report("The denoising loop", err)
+        return None
     if shown != wanted:
         st.caption("The controls changed: press **Generate** to run them. Showing the previous result.")
     for note in traj.notes:
@@ -331,8 +334,12 @@ def guidance_section(dm, model_key: str, allow_download: bool, traj: diffusion.T
         if st.button(f"Same seed at guidance {', '.join(f'{s:g}' for s in SCAN_SCALES)}", key="dz_scan"):
             st.session_state["dz_scan_for"] = (model_key, traj.prompt, traj.seed, traj.steps, traj.sampler)
         if st.session_state.get("dz_scan_for") == (model_key, traj.prompt, traj.seed, traj.steps, traj.sampler):
-            imgs = guidance_scan(model_key, allow_download, traj.prompt, traj.seed, traj.steps, traj.sampler,
-                                 SCAN_SCALES)
+            try:
+                imgs = guidance_scan(model_key, allow_download, traj.prompt, traj.seed, traj.steps, traj.sampler,
+                                     SCAN_SCALES)
+            except Exception as err:  # the model failing mid-loop: a message, not a traceback
+                faults.report("The guidance row", err)
+                return
             st.caption(f"Seed {traj.seed}, same starting noise, guidance {', '.join(f'{s:g}' for s in SCAN_SCALES)}: "
                        "0 ignores the prompt, higher values follow it harder (too high over-saturates).")
             cols = st.columns(len(SCAN_SCALES))

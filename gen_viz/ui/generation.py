@@ -17,7 +17,7 @@ import torch
 from gen_viz import generation as G
 from gen_viz import models, sampling
 from gen_viz.plots.generation import show_token
-from gen_viz.ui import html, loaders
+from gen_viz.ui import faults, html, loaders
 
 FALLBACK = models.DEFAULT_TEXT_MODEL
 
@@ -108,13 +108,18 @@ def extend(tm: models.TextModel, line: Line, n: int, knobs: sampling.Knobs, seed
     with tm.lock:
         ctx = tm.info.context_length
         prefix = G.Prompt(line.ids, line.prompt.text)
-        for step in G.iter_steps(tm.model, tm.tokenizer, prefix, n, knobs, seed, generator=gen,
-                                 first_index=len(line.steps)):
-            line.steps.append(step)
-            if step.token_id == G.end_token_id(tm.model, tm.tokenizer):
-                line.done = "end"
-            if on_step is not None:
-                on_step(line)
+        try:
+            for step in G.iter_steps(tm.model, tm.tokenizer, prefix, n, knobs, seed, generator=gen,
+                                     first_index=len(line.steps)):
+                line.steps.append(step)
+                if step.token_id == G.end_token_id(tm.model, tm.tokenizer):
+                    line.done = "end"
+                if on_step is not None:
+                    on_step(line)
+        except Exception as err:  # a model failing mid-generation: keep the steps so far, say what happened
+            faults.remember("generation", f"The model, at step {len(line.steps) + 1}", err)
+            return line
+        faults.clear("generation")
         if not line.done and len(line.ids) >= ctx:
             line.done = "context"
     line.gen_state = gen.get_state()
