@@ -81,6 +81,28 @@ def run(quick: bool = False) -> list[Row]:
     return rows
 
 
+def curves(quick: bool = False) -> dict:
+    """How cost grows: recorded-loop time per generated token vs prompt length (16 to the context length)."""
+    torch.set_num_threads(1)
+    knobs, n_new, out = sampling.Knobs(temperature=0.0), 16, {}
+    for tm in _available():
+        ctx = tm.info.context_length
+        xs = [n for n in (16, 32, 64, 128, 256, 512, 1024) if n + n_new <= ctx] + [ctx - n_new]
+        filler = tm.tokenizer.encode(" the animal crossed the street" * ctx)
+
+        def per_token(n: int) -> float:
+            prompt = G.Prompt(filler[:n], "")
+
+            def once():
+                with tm.lock:
+                    list(G.iter_steps(tm.model, tm.tokenizer, prompt, n_new, knobs, 0, stop_at_end=False))
+            return measure(once, reps=2 if quick else 5).median / n_new * 1000
+
+        out[f"generation time per token vs prompt length, {tm.spec.key}"] = (
+            xs, [per_token(n) for n in xs], "prompt tokens", "ms per generated token (KV cache)")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
