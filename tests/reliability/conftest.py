@@ -19,12 +19,11 @@ import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 
-# the real-browser fixtures (a session-wide `streamlit run app.py`, Debian's Chromium) are the lead's
-from tests.browser.conftest import app_url, browser, page  # noqa: E402,F401
+# the real-browser fixtures (app_url, browser, page) come from tests/browser_support.py, suite-wide
 
 
 @pytest.fixture
-def live_server(app_url):  # noqa: F811
+def live_server(app_url):
     return app_url
 
 
