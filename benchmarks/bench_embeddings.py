@@ -16,29 +16,14 @@ Other figures: the table read (once per server) and the map's hover neighbours f
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.common import Row, Stats, measure, ratio_row
+from benchmarks.common import Row, measure, measure_pair, ratio_row
 
 PCA_TARGET = "< 0.5 s"  # "instant": well under the half second a learner notices
-
-
-def _pair(ours: Callable[[], object], bare: Callable[[], object], reps: int, warmup: bool) -> tuple[Stats, Stats]:
-    """Interleaved repetitions of both paths (machine load drifts alike); optional warm-up of each."""
-    if warmup:
-        ours(), bare()
-    t_ours, t_bare = [], []
-    for _ in range(reps):
-        for fn, acc in ((ours, t_ours), (bare, t_bare)):
-            start = time.perf_counter()
-            fn()
-            acc.append(time.perf_counter() - start)
-    mk = lambda ts: Stats(statistics.median(ts), min(ts), max(ts), reps)  # noqa: E731
-    return mk(t_ours), mk(t_bare)
 
 
 def _bare(method: str, x: np.ndarray, seed: int = 0) -> Callable[[], np.ndarray]:
@@ -92,7 +77,7 @@ def run(quick: bool = False) -> list[Row]:
             reps = (1 if n == 5000 else 2) if quick and slow else (2 if n == 5000 else 3) if slow else (3 if quick else 7)
             # warm-up for PCA and UMAP: UMAP compiles numba code again at its first call above 4,096 points
             # (pynndescent's approximate neighbours); t-SNE has nothing to warm up and is too slow to repeat
-            ours, bare = _pair(lambda: emb.project(x, method, 0), _bare(method, x), reps, warmup=method != "tsne")
+            ours, bare = measure_pair(lambda: emb.project(x, method, 0), _bare(method, x), reps, warmup=method != "tsne")
             label = emb.METHOD_LABELS[method]
             note = "first UMAP call in a process adds numba compilation: %.1fs" % umap_first if method == "umap" else ""
             row = ratio_row("embeddings", f"{label} of {n:,} words to 2D (s)", ours, bare,

@@ -35,9 +35,11 @@ def measure(fn: Callable[[], object], reps: int = 5, warmup: int = 1) -> Stats:
     return Stats(statistics.median(times), min(times), max(times), reps)
 
 
-def measure_pair(ours: Callable[[], object], bare: Callable[[], object], reps: int = 5) -> tuple[Stats, Stats]:
-    """Interleave the two paths so drifting machine load hits both alike."""
-    ours(), bare()  # warm-up
+def measure_pair(ours: Callable[[], object], bare: Callable[[], object], reps: int = 5,
+                 warmup: bool = True) -> tuple[Stats, Stats]:
+    """Interleave the two paths so drifting machine load hits both alike (warm-up off for slow one-shot runs)."""
+    if warmup:
+        ours(), bare()
     t_ours, t_bare = [], []
     for _ in range(reps):
         for fn, acc in ((ours, t_ours), (bare, t_bare)):
