@@ -14,7 +14,7 @@ import argparse
 
 import torch
 
-from benchmarks.common import Row, measure, measure_pair, ratio_row
+from benchmarks.common import Row, available_text_models, measure, measure_pair, ratio_row
 from gen_viz import attention, models
 
 MODELS = ["minilm", "genviz-tiny-gpt2", "gpt2"]
@@ -38,21 +38,11 @@ def _bare(tm: models.TextModel, text: str):
     return call
 
 
-def _available() -> list[models.TextModel]:
-    out = []
-    for key in MODELS:
-        try:
-            out.append(models.load_text_model(key))
-        except models.ModelUnavailable:
-            continue
-    return out
-
-
 def run(quick: bool = False) -> list[Row]:
     torch.set_num_threads(1)
     reps = 7 if quick else 31
     rows = []
-    for tm in _available():
+    for tm in available_text_models(MODELS):
         text = text_of(tm, 64)
         n = attention.compute_attention(tm, text).n_tokens
         ours, bare = measure_pair(lambda: attention.compute_attention(tm, text), _bare(tm, text), reps=reps)
@@ -65,7 +55,7 @@ def curves(quick: bool = False) -> dict:
     torch.set_num_threads(1)
     out = {}
     lengths = [8, 16, 32, 64, 128, 256]
-    for tm in _available():
+    for tm in available_text_models(MODELS):
         xs = [n for n in lengths if n <= tm.info.context_length]
         ys = [measure(lambda: attention.compute_attention(tm, text_of(tm, n), max_tokens=n), reps=3 if quick else 9).median
               * 1000 for n in xs]

@@ -14,23 +14,13 @@ import argparse
 
 import torch
 
-from benchmarks.common import Row, measure, measure_pair, ratio_row
+from benchmarks.common import Row, available_text_models, measure, measure_pair, ratio_row
 from gen_viz import generation as G
 from gen_viz import models, sampling
 
 MODELS = ["genviz-tiny-gpt2", "gpt2", "distilgpt2"]
 PROMPT = "The animal didn't cross the street because"
 N_NEW = 64
-
-
-def _available() -> list[models.TextModel]:
-    out = []
-    for key in MODELS:
-        try:
-            out.append(models.load_text_model(key))
-        except models.ModelUnavailable:
-            continue
-    return out
 
 
 def _pair(tm: models.TextModel, knobs: sampling.Knobs, seed: int = 0):
@@ -61,7 +51,7 @@ def run(quick: bool = False) -> list[Row]:
     torch.set_num_threads(1)
     reps = 5 if quick else 15
     rows: list[Row] = []
-    for tm in _available():
+    for tm in available_text_models(MODELS):
         for label, knobs in (("greedy", sampling.Knobs(0.0, 0, 1.0)),
                              ("sampling T=0.8 top-k 40", sampling.Knobs(0.8, 40, 1.0))):
             ours, bare = _pair(tm, knobs)
@@ -85,7 +75,7 @@ def curves(quick: bool = False) -> dict:
     """How cost grows: recorded-loop time per generated token vs prompt length (16 to the context length)."""
     torch.set_num_threads(1)
     knobs, n_new, out = sampling.Knobs(temperature=0.0), 16, {}
-    for tm in _available():
+    for tm in available_text_models(MODELS):
         ctx = tm.info.context_length
         xs = [n for n in (16, 32, 64, 128, 256, 512, 1024) if n + n_new <= ctx] + [ctx - n_new]
         filler = tm.tokenizer.encode(" the animal crossed the street" * ctx)

@@ -78,3 +78,16 @@ class Row:
 def ratio_row(lesson: str, what: str, ours: Stats, bare: Stats, target: str = "", note: str = "") -> Row:
     return Row(lesson, what, ours.median, bare.median, ours.median / bare.median, target,
                f"ours {ours.spread} / bare {bare.spread} s, n={ours.reps}", note)
+
+
+def available_text_models(keys: list[str]) -> list:
+    """The registry's text models that load here (optional ones are skipped when absent)."""
+    from gen_viz import models
+
+    out = []
+    for key in keys:
+        try:
+            out.append(models.load_text_model(key))
+        except models.ModelUnavailable:
+            continue
+    return out
