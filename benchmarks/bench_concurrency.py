@@ -37,18 +37,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, wait_healthy  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TEXT_BOXES, _free_port, wait_healthy  # noqa: E402
 
 LESSONS = [re.sub(r"^\d+_", "", p.stem) for p in sorted((ROOT / "pages").glob("[0-9]_*.py"))]
 # the diffusion prompt goes to a text encoder; it is not necessarily shown back as text
 ECHOES = {name for name in LESSONS if name != "Diffusion"}
 MAIN = "[data-testid='stMain']"
-# marker words: plain English (so every tokenizer keeps their letters), no digits, no shared prefixes
-MARKERS = ["zebra", "giraffe", "penguin", "walrus", "otter", "badger", "falcon", "lobster", "panda", "koala",
-           "beaver", "camel", "donkey", "ferret", "gecko", "hamster", "iguana", "jaguar", "lemur", "moose",
-           "narwhal", "ostrich", "parrot", "quail", "rabbit", "salmon", "toucan", "urchin", "vulture", "wombat",
-           "yak", "bison", "cobra", "dingo", "emu", "flamingo", "gorilla", "heron", "impala", "jackal"]
+# marker words: made up, so no page shows one unless a session typed it (real words such as "rabbit" or
+# "heron" are on the embeddings map and in its neighbour lists); letters only, so every tokenizer keeps
+# them readable once the chips are joined; all "qz" + two syllables + "x", so none is part of another
+_SYLLABLES = ["ba", "ke", "mi", "no", "pu", "ra", "si", "tu"]
+MARKERS = [f"qz{a}{b}x" for a in _SYLLABLES for b in _SYLLABLES if a != b]
 MEMORY_MARGIN_MB = 300.0
+# does the main area's text (letters only, lower case, as _squash) contain the learner's marker?
+SHOWS_MARKER = """marker => (document.querySelector("[data-testid='stMain']")?.textContent || '')
+    .toLowerCase().replace(/[^a-z]+/g, '').includes(marker)"""
 
 
 def _squash(text: str) -> str:
@@ -78,6 +81,24 @@ def rss_mb(pid: int) -> float:
         return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by a process and its descendants."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        return float("nan")
+    return total
+
+
 class PeakSampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.5):
         super().__init__(daemon=True)
@@ -92,6 +113,45 @@ class PeakSampler(threading.Thread):
         self._halt.set()
         self.join(timeout=5)
         return self.peak
+
+
+class _ClientCpu(threading.Thread):
+    """CPU used by this process's descendants other than the server (Playwright's driver and Chromium),
+    sampled while they live: the browsers exit before the wave ends, so their final counts are taken from
+    the last sample."""
+
+    def __init__(self, me: int, server: int, every: float = 1.0):
+        super().__init__(daemon=True)
+        self.me, self.server, self.every, self._halt = me, server, every, threading.Event()
+        self.seen: dict[int, float] = {}
+
+    def _sample(self) -> None:
+        import psutil
+
+        skip = {self.server}
+        try:
+            skip |= {c.pid for c in psutil.Process(self.server).children(recursive=True)}
+            kids = psutil.Process(self.me).children(recursive=True)
+        except psutil.Error:
+            return
+        for p in kids:
+            if p.pid in skip:
+                continue
+            try:
+                t = p.cpu_times()
+                self.seen[p.pid] = max(self.seen.get(p.pid, 0.0), t.user + t.system)
+            except psutil.Error:
+                pass
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self._sample()
+            self._halt.wait(self.every)
+
+    def stop(self) -> float:
+        self._halt.set()
+        self.join(timeout=5)
+        return sum(self.seen.values())
 
 
 def session_count(url: str) -> int | None:
@@ -164,12 +224,21 @@ async def _lesson(pg, url: str, learner: Learner, lesson: str, all_markers: list
         return
 
     async def type_text():
-        box = pg.locator(f"{MAIN} textarea:not([disabled]), {MAIN} input[type='text']:not([disabled])").first
+        box = pg.locator(TEXT_BOXES).first
         await box.wait_for(state="visible", timeout=timeout_ms)
         is_area = await box.evaluate("e => e.tagName") == "TEXTAREA"
         await box.fill(f"The {learner.marker} didn't cross the street because it was too tired")
         await box.press("Control+Enter" if is_area else "Enter")
         await _settle(pg, timeout_ms)
+        if lesson in ECHOES:
+            # under load the rerun can start after the settle's grace period: the action ends when the
+            # learner's own text is drawn; never drawn within the limit is an error that says what the box held
+            try:
+                await pg.wait_for_function(SHOWS_MARKER, arg=learner.marker, timeout=timeout_ms)
+            except Exception:
+                held = (await box.input_value())[:60]
+                learner.errors.append(f"{lesson}: own text ({learner.marker}) never drawn within "
+                                      f"{timeout_ms // 1000} s; the box holds {held!r}")
 
     if await _timed(learner, f"type {lesson}", type_text()):
         await _check(pg, learner, lesson, all_markers)
@@ -272,8 +341,13 @@ def measure(sessions: int = 24, waves: int = 2, quick: bool = False, timeout_s: 
             sampler = PeakSampler(proc.pid)
             sampler.start()
             start = time.perf_counter()
+            server_cpu0 = cpu_seconds(proc.pid)
+            clients = _ClientCpu(os.getpid(), proc.pid)
+            clients.start()
             learners = asyncio.run(_wave(url, sessions, wave, timeout_ms, quick))
             wall = time.perf_counter() - start
+            server_cpu = cpu_seconds(proc.pid) - server_cpu0
+            browser_cpu = clients.stop()
             peak = sampler.stop()
             time.sleep(8)  # websockets closed; sessions dropped after the 5 s TTL
             after = rss_mb(proc.pid)
@@ -284,6 +358,7 @@ def measure(sessions: int = 24, waves: int = 2, quick: bool = False, timeout_s: 
             leaks.extend(f"wave {wave}: {x}" for lr in learners for x in lr.leaks)
             wave_rows.append({"wave": wave, "wall_s": round(wall, 1), "actions": len(acts),
                               "peak_rss_mb": round(peak, 1), "rss_after_close_mb": round(after, 1),
+                              "server_cpu_s": round(server_cpu, 1), "browser_cpu_s": round(browser_cpu, 1),
                               "sessions_after_close": session_count(url)})
         durations = sorted(d for _, d in all_actions)
         slowest = max(all_actions, key=lambda a: a[1]) if all_actions else ("none", 0.0)
@@ -330,7 +405,8 @@ def table(r: dict) -> str:
     lines.append(f"| cross-session leaks | {len(r.get('leaks', []))} |")
     for w in r.get("waves_detail", []):
         lines.append(f"| wave {w['wave']} | {w['actions']} actions in {w['wall_s']} s, peak {w['peak_rss_mb']} MB, "
-                     f"{w['rss_after_close_mb']} MB after close |")
+                     f"{w['rss_after_close_mb']} MB after close; CPU: server {w['server_cpu_s']} s, "
+                     f"the {r['sessions']} browsers {w['browser_cpu_s']} s |")
     for kind, v in r.get("by_kind", {}).items():
         lines.append(f"| {kind} actions | n={v['n']}, median {v['median_s']} s, max {v['max_s']} s |")
     for e in (r.get("errors", []) + r.get("leaks", []))[:15]:

@@ -33,6 +33,10 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
+# a page's free-text boxes: textareas and text inputs, not the inputs that drive a selectbox (combobox)
+TEXT_BOXES = ("[data-testid='stMain'] textarea:not([disabled]), "
+              "[data-testid='stMain'] input[type='text']:not([disabled]):not([role='combobox'])")
+
 
 def _free_port() -> int:
     with socket.socket() as s:

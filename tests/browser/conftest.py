@@ -5,6 +5,7 @@ start a second server and a second Playwright instance."""
 from tests.browser_support import (  # noqa: F401
     CHROMIUM,
     CHROMIUM_ARGS,
+    TEXT_BOXES,
     _free_port,
     start_streamlit,
     wait_for_app,

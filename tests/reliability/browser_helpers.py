@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import TEXT_BOXES, wait_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 # Streamlit page URL = file name without the number prefix
@@ -32,8 +32,8 @@ def open_page(pg, app_url: str, name: str | None, query: str = "") -> None:
 
 
 def main_text_box(pg):
-    """The page's main text input: the first enabled textarea or text input in the main area."""
-    box = pg.locator(f"{MAIN} textarea:not([disabled]), {MAIN} input[type='text']:not([disabled])").first
+    """The page's main text input: the first enabled textarea or text input (not a selectbox's) in the main area."""
+    box = pg.locator(TEXT_BOXES).first
     box.wait_for(state="visible", timeout=SLOW_MS)
     return box
 
@@ -71,16 +71,17 @@ def injected_elements(pg) -> int:
     return sum(c for c in frames_eval(pg, expr) if isinstance(c, int))
 
 
-def visible_text(pg) -> str:
-    """innerText of the main area and of every iframe, concatenated."""
+def page_text(pg) -> str:
+    """The text content of the main area and of every iframe, concatenated: what the page shows as text,
+    including the tabs not open right now (a learner reaches them with one click) and chart labels."""
     parts = []
     try:
-        parts.append(pg.locator(MAIN).inner_text(timeout=10_000))
+        parts.append(pg.locator(MAIN).evaluate("e => e.textContent", timeout=10_000))
     except Exception:
         pass
     for frame in pg.frames[1:]:
         try:
-            parts.append(frame.evaluate("() => document.body ? document.body.innerText : ''"))
+            parts.append(frame.evaluate("() => document.body ? document.body.textContent : ''"))
         except Exception:
             pass
     return "\n".join(parts)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, wait_healthy  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TEXT_BOXES, _free_port, wait_healthy  # noqa: E402
 from tests.reliability.browser_helpers import LESSONS, MAIN, app_errors, settle  # noqa: E402
 
 SENTENCE = "The animal didn't cross the street because it was too tired."
@@ -59,7 +59,7 @@ def drive(url: str, progress: Path | None = None) -> dict:
             try:
                 pg.goto(f"{url}/{name}", wait_until="domcontentloaded", timeout=240_000)
                 settle(pg, timeout=180_000)
-                box = pg.locator(f"{MAIN} textarea:not([disabled]), {MAIN} input[type='text']:not([disabled])")
+                box = pg.locator(TEXT_BOXES)
                 if box.count():
                     first = box.first
                     first.click()
