@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TEXT_BOXES, _free_port, wait_healthy  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TEXT_BOXES, _free_port, stop_process, wait_healthy  # noqa: E402
 
 LESSONS = [re.sub(r"^\d+_", "", p.stem) for p in sorted((ROOT / "pages").glob("[0-9]_*.py"))]
 # the diffusion prompt goes to a text encoder; it is not necessarily shown back as text
@@ -386,11 +386,7 @@ def measure(sessions: int = 24, waves: int = 2, quick: bool = False, timeout_s: 
         result["by_kind"] = {k: {"n": len(v), "median_s": round(statistics.median(v), 2), "max_s": round(max(v), 2)}
                              for k, v in sorted(by_kind.items())}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
     return result
 
 

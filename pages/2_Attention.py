@@ -51,7 +51,9 @@ if not text.strip():
     st.info("Type a sentence above to see where its words look.")
     st.stop()
 
-att_raw = ui.attention_for(model_key, sel.allow_download, text)
+att_raw = ui.attention_or_message(model_key, sel.allow_download, text)
+if att_raw is None:
+    st.stop()
 if att_raw.n_dropped:
     why = "the model's context" if att_raw.limit_reason == "context" else "a readable heatmap"
     n_added = att_raw.n_tokens - att_raw.n_content
@@ -170,8 +172,7 @@ with tab_pair:
     query.sync(pair=pair)
     if not pair.strip():
         st.info("Type a second sentence to compare.")
-    else:
-        att_b_raw = ui.attention_for(model_key, sel.allow_download, pair)
+    elif (att_b_raw := ui.attention_or_message(model_key, sel.allow_download, pair)) is not None:
         att_b = A.merge_subwords(att_b_raw) if merge else att_b_raw
         if not show_special:
             att_b, _ = A.without_special(att_b)

@@ -58,6 +58,15 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> flo
     raise RuntimeError(f"streamlit did not become healthy within {timeout}s")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server we started; kill it if it has not exited within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def start_streamlit(port: int, extra_env: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(extra_env or {})}
     return subprocess.Popen(
@@ -76,11 +85,7 @@ def app_url():
         wait_healthy(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import base64
 import streamlit as st
 
 from gen_viz import attention, bertviz_offline, models
-from gen_viz.ui import loaders
+from gen_viz.ui import faults, loaders
 
 FALLBACK_MODEL = "minilm"
 _MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$&:")
@@ -43,6 +43,18 @@ def attention_for(model_key: str, allow_download: bool, text: str,
     if tm is None:
         raise models.ModelUnavailable(reason or f"{model_key} is unavailable")
     return attention.compute_attention(tm, text, max_tokens=max_tokens)
+
+
+def attention_or_message(model_key: str, allow_download: bool, text: str) -> attention.Attention | None:
+    """``attention_for``, or None after a one-line message when the model is unavailable or fails mid-call
+    (nothing is cached for a failed call, so the next rerun tries again)."""
+    try:
+        return attention_for(model_key, allow_download, text)
+    except models.ModelUnavailable as err:
+        st.error(str(err))
+    except Exception as err:  # a model raising mid-forward: a message, never a traceback
+        faults.report("Running the model on this text", err)
+    return None
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)

@@ -115,13 +115,9 @@ def render(load_diffusion: bool = False) -> Selection:
                     st.rerun()
 
         allow = bool(st.session_state[DL_KEY] and env_ok)
-        text_key = st.session_state[TEXT_KEY]
         # the card reads config + safetensors headers only: no page waits for weights it does not use
-        info, reason = loaders.try_describe_text_model(text_key, allow)
-        if info is None and text_key != models.DEFAULT_TEXT_MODEL:
-            st.warning(f"{reason} Staying on the bundled model.")
-            text_key = st.session_state[TEXT_KEY] = models.DEFAULT_TEXT_MODEL
-            info, reason = loaders.try_describe_text_model(text_key)
+        text_key, info, reason = _chosen_or_bundled(TEXT_KEY, models.DEFAULT_TEXT_MODEL,
+                                                    loaders.try_describe_text_model, allow)
         with st.expander(f"About this model: {_label(text_key)}", expanded=False):
             if info is None:
                 st.error(reason)
@@ -131,11 +127,8 @@ def render(load_diffusion: bool = False) -> Selection:
 
         diff_key = st.session_state[DIFF_KEY]
         if load_diffusion:
-            dm, dreason = loaders.try_diffusion_model(diff_key, allow)
-            if dm is None and diff_key != models.DEFAULT_DIFFUSION_MODEL:
-                st.warning(f"{dreason} Staying on the bundled model.")
-                diff_key = st.session_state[DIFF_KEY] = models.DEFAULT_DIFFUSION_MODEL
-                dm, dreason = loaders.try_diffusion_model(diff_key)
+            diff_key, dm, dreason = _chosen_or_bundled(DIFF_KEY, models.DEFAULT_DIFFUSION_MODEL,
+                                                       loaders.try_diffusion_model, allow)
             with st.expander(f"About this model: {_label(diff_key)}", expanded=False):
                 if dm is None:
                     st.error(dreason)
@@ -150,3 +143,15 @@ def render(load_diffusion: bool = False) -> Selection:
     query.sync(model=text_key if text_key in models.REGISTRY and text_key != models.DEFAULT_TEXT_MODEL else None)
 
     return Selection(text_model=text_key, diffusion_model=diff_key, allow_download=allow)
+
+
+def _chosen_or_bundled(state_key: str, bundled: str, try_load, allow: bool):
+    """(key, loaded, reason) for the session's chosen model; when it is unavailable, say why once and fall
+    back to the bundled model (remembered, so other pages do not ask again)."""
+    key = st.session_state[state_key]
+    loaded, reason = try_load(key, allow)
+    if loaded is None and key != bundled:
+        st.warning(f"{reason} Staying on the bundled model.")
+        key = st.session_state[state_key] = bundled
+        loaded, reason = try_load(key)
+    return key, loaded, reason

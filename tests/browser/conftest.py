@@ -8,6 +8,7 @@ from tests.browser_support import (  # noqa: F401
     TEXT_BOXES,
     _free_port,
     start_streamlit,
+    stop_process,
     wait_for_app,
     wait_healthy,
 )

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TEXT_BOXES, _free_port, wait_healthy  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TEXT_BOXES, _free_port, stop_process, wait_healthy  # noqa: E402
 from tests.reliability.browser_helpers import LESSONS, MAIN, app_errors, settle  # noqa: E402
 
 SENTENCE = "The animal didn't cross the street because it was too tired."
@@ -159,11 +159,7 @@ def main() -> None:
     except Exception as err:
         result["driver_error"] = f"{type(err).__name__}: {err}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
     audit = out / "audit.jsonl"
     result["audit_events"] = len(audit.read_text().splitlines()) if audit.exists() else 0
     result["outbound_python"] = outbound_from_audit(audit)
