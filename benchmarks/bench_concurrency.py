@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_concurrency              # full run: 2 waves of 24 sessions
     python -m benchmarks.bench_concurrency --quick      # 1 wave of 20 sessions, fewer actions
-    python -m benchmarks.bench_concurrency --sessions 30 --waves 3
+    python -m benchmarks.bench_concurrency --sessions 30 --waves 3 --json result.json
 
 One ``streamlit run app.py`` on 127.0.0.1 (loopback only), one headless Chromium, one browser context
 (= one Streamlit session) per learner, all driven at once with Playwright's asyncio API. Learner i
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import statistics
@@ -432,11 +433,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--waves", type=int, default=None)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--timeout", type=float, default=300, help="seconds one action may take")
+    ap.add_argument("--json", type=Path, default=None, help="also write the full result to this file")
     args = ap.parse_args(argv)
     sessions = args.sessions or (20 if args.quick else 24)
     waves = args.waves or (1 if args.quick else 2)
     r = measure(sessions=sessions, waves=waves, quick=args.quick, timeout_s=args.timeout)
     print(table(r))
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=1))
     return r
 
 

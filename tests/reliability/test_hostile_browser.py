@@ -4,8 +4,9 @@ Each lesson page's main text input gets payloads whose only effect, if any page 
 HTML, would be to set ``window.__pwned`` (in the page or any iframe: bertviz views and components
 live in iframes). After each one: the flag is still undefined, no ``<img src=x>``/``<svg onload>``
 element or injected script exists, the app shows no exception, and the payload's characters appear
-in the page as text. The same payloads arrive through the URL (shareable links), and a lone
-surrogate and invalid UTF-8 in a link leave the page working.
+in the page as text (its text content: the Generation prompt is drawn in the step-by-step tab). The
+same payloads arrive through the URL (shareable links); a lone surrogate, invalid UTF-8 and 20,000
+characters in a link leave the page working, and an oversized link is refused cleanly.
 """
 
 from __future__ import annotations
