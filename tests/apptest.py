@@ -14,3 +14,16 @@ def app_test(script: str = "app.py", timeout: float = 600) -> AppTest:
     The generous timeout is for CI on a busy 2-core machine, not a performance claim.
     """
     return AppTest.from_file(str(ROOT / script), default_timeout=timeout)
+
+
+def open_lesson(page: str, query: dict | None = None, state: dict | None = None, timeout: float = 600) -> AppTest:
+    """Run a lesson page as a learner reaches it: app.py first (the sidebar's page links need it as the
+    entry point), with ``state`` in the session and ``query`` in the URL, then the page itself."""
+    at = app_test("app.py", timeout=timeout)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page).run()
+    return at

@@ -8,7 +8,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from gen_viz import attention as A
 from gen_viz import models
-from tests.apptest import app_test
+from tests.apptest import open_lesson
 
 torch.set_num_threads(1)
 PAGE = "pages/2_Attention.py"
@@ -16,14 +16,9 @@ PAGE = "pages/2_Attention.py"
 
 def open_page(model="minilm", text=None, **params):
     """Run the page as a learner reaches it: through the app (so the sidebar's page links resolve)."""
-    at = app_test("app.py", timeout=600)  # generous: the shared 2-core machine is often saturated
-    at.session_state["text_model"] = model
     if text is not None:
         params["text"] = text
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_lesson(PAGE, query=params, state={"text_model": model})
     assert not at.exception, at.exception
     return at
 

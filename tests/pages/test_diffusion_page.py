@@ -4,18 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from tests.apptest import app_test
+from tests.apptest import open_lesson
 
 torch.set_num_threads(1)
 PAGE = "pages/4_Diffusion.py"
 
 
 def open_page(**params):
-    at = app_test("app.py", timeout=600)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_lesson(PAGE, query=params)
     assert not at.exception, at.exception
     return at
 

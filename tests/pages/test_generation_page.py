@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apptest import app_test
+from tests.apptest import open_lesson
 
 PAGE = "pages/3_Generation.py"
 
 
 def open_page(model: str | None = None):
     """Run the page as a learner reaches it: through the app (so the sidebar's page links resolve)."""
-    at = app_test("app.py")
-    if model:
-        at.session_state["text_model"] = model
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_lesson(PAGE, state={"text_model": model} if model else None)
     assert not at.exception, at.exception
     return at
 

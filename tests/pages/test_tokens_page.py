@@ -8,7 +8,7 @@ import re
 import pytest
 
 from gen_viz import tokens as T
-from tests.apptest import app_test
+from tests.apptest import app_test, open_lesson
 
 PAGE = "pages/1_Tokens.py"
 LINE, AREA = "_w_tok_line", "_w_tok_area"
@@ -20,13 +20,7 @@ def gpt2():
 
 
 def _page(query: dict | None = None):
-    # the shared sidebar links "app.py", so a page runs under the app entry point (as in a browser)
-    at = app_test()
-    at.default_timeout = 600  # the shared 2-core machine can be saturated by training jobs
-    if query:
-        at.query_params.update(query)
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_lesson(PAGE, query=query)
     assert not at.exception, at.exception
     return at
 
